@@ -1,0 +1,75 @@
+/* lwIP options every board derives the same way from its board_budget.h, and the checks that
+ * keep them consistent. Included at the end of each board's lwipopts.h. */
+#ifndef PINHOLE_LWIPOPTS_DERIVED_H
+#define PINHOLE_LWIPOPTS_DERIVED_H
+
+/* No threads, no BSD socket layer: the node's event loop drives lwIP's raw API. */
+#define NO_SYS 1
+#define LWIP_SOCKET 0
+#define LWIP_NETCONN 0
+#define SYS_LIGHTWEIGHT_PROT 0
+
+#define LWIP_IPV4 1
+#define LWIP_IPV6 1
+#define LWIP_TCP 1
+#define LWIP_UDP 1
+#define LWIP_ICMP 1
+
+/* Memory: lwIP's own static heap and pools, never the C library's allocator. */
+#define MEM_LIBC_MALLOC 0
+#define MEMP_MEM_MALLOC 0
+
+/* The overlay MTU is the same on relay and direct paths, so the MSS never changes. The IPv6
+ * header (40) and TCP header (20) come off the MTU. */
+#define PINHOLE_IPV6_TCP_HEADERS_BYTES 60
+#define TCP_MSS (PINHOLE_BUDGET_OVERLAY_MTU_BYTES - PINHOLE_IPV6_TCP_HEADERS_BYTES)
+#define TCP_WND PINHOLE_BUDGET_TCP_WINDOW_BYTES
+#define TCP_SND_BUF PINHOLE_BUDGET_TCP_WINDOW_BYTES
+#define TCP_SND_QUEUELEN ((4 * TCP_SND_BUF + TCP_MSS - 1) / TCP_MSS)
+/* The default TCP_SNDLOWAT overflows lwIP's u16 check for large send buffers: it must stay
+ * 4 MSS below 0xFFFF. */
+#define PINHOLE_SNDLOWAT_MAX (0xFFFF - 4 * TCP_MSS - 1)
+#define TCP_SNDLOWAT ((TCP_SND_BUF / 2) < PINHOLE_SNDLOWAT_MAX ? (TCP_SND_BUF / 2) : PINHOLE_SNDLOWAT_MAX)
+#define TCP_OVERSIZE TCP_MSS
+#define LWIP_NETIF_TX_SINGLE_PBUF 1
+
+#define MEMP_NUM_TCP_PCB (PINHOLE_BUDGET_MAX_STREAMS + 2)
+#define MEMP_NUM_TCP_PCB_LISTEN 4
+#define MEMP_NUM_TCP_SEG (PINHOLE_BUDGET_MAX_STREAMS * TCP_SND_QUEUELEN)
+#define MEMP_NUM_UDP_PCB 8
+/* Every stream's full receive window fits in the pool at once, plus headroom for ACKs and UDP. */
+#define PBUF_POOL_SIZE (PINHOLE_BUDGET_MAX_STREAMS * (TCP_WND / TCP_MSS + 1) + 16)
+/* Outgoing segments are PBUF_RAM from lwIP's heap: room for every stream's send buffer. */
+#define MEM_SIZE (PINHOLE_BUDGET_MAX_STREAMS * TCP_SND_BUF + 16 * 1024)
+
+#define LWIP_NETIF_LOOPBACK 0
+#define LWIP_HAVE_LOOPIF 0
+
+#if TCP_WND > 0xFFFF
+#define LWIP_WND_SCALE 1
+/* A window of exactly 2^(16+n) needs n+1 scale bits: 0xFFFF << n is one short of it. */
+#if TCP_WND <= (0xFFFF << 2)
+#define TCP_RCV_SCALE 2
+#elif TCP_WND <= (0xFFFF << 3)
+#define TCP_RCV_SCALE 3
+#elif TCP_WND <= (0xFFFF << 5)
+#define TCP_RCV_SCALE 5
+#else
+#error "TCP window larger than lwIP's window scaling supports here"
+#endif
+#endif
+
+#if TCP_SND_QUEUELEN > 0xFFFF
+#error "TCP_SND_QUEUELEN must fit lwIP's u16: lower PINHOLE_BUDGET_TCP_WINDOW_BYTES"
+#endif
+#if MEMP_NUM_TCP_SEG < TCP_SND_QUEUELEN
+#error "MEMP_NUM_TCP_SEG must be at least TCP_SND_QUEUELEN"
+#endif
+#if PINHOLE_BUDGET_MAX_STREAMS * TCP_WND > PBUF_POOL_SIZE * TCP_MSS
+#error "max streams x window must fit in the pbuf pool (no unbounded receive buffering)"
+#endif
+#if PINHOLE_BUDGET_OVERLAY_MTU_BYTES < 1280
+#error "the overlay carries IPv6: its MTU must be at least 1280"
+#endif
+
+#endif

@@ -1,0 +1,7 @@
+# Linux on x86-64, aarch64 (Raspberry Pi 3/4/5) and armhf (routers, Pi 2): the posix port.
+# The architecture comes from the toolchain file; the budget and options are the same.
+set(PINHOLE_PLATFORM posix)
+if(NOT CMAKE_SYSTEM_NAME STREQUAL "Linux")
+  message(FATAL_ERROR "Board 'linux' needs a Linux toolchain; this one targets '${CMAKE_SYSTEM_NAME}'. "
+                      "Use a preset: host, host-release, aarch64-linux, armhf-linux or fuzz.")
+endif()

@@ -1,0 +1,13 @@
+/* Memory budget of the Linux board: every table, queue and pool in core, lwIP and mbedTLS is
+ * sized from these numbers at compile time. Plain #defines so C (lwIP, mbedTLS) can use them. */
+#ifndef PINHOLE_BOARD_BUDGET_H
+#define PINHOLE_BOARD_BUDGET_H
+
+#define PINHOLE_BOARD_NAME "linux"
+#define PINHOLE_BUDGET_MAX_PEERS 64
+#define PINHOLE_BUDGET_MAX_STREAMS 32           /* concurrent overlay TCP connections */
+#define PINHOLE_BUDGET_OVERLAY_MTU_BYTES 1420   /* WireGuard's default; config may lower it */
+#define PINHOLE_BUDGET_TCP_WINDOW_BYTES (256 * 1024)
+#define PINHOLE_BUDGET_MBEDTLS_ARENA_BYTES (64 * 1024)
+
+#endif

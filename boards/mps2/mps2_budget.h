@@ -1,0 +1,12 @@
+/* Memory budget shared by the mps2 boards (4 MB code, 4 MB RAM under QEMU; a real part has far
+ * less, so this stays small). Plain #defines so C (lwIP, mbedTLS) can use them. */
+#ifndef PINHOLE_MPS2_BUDGET_H
+#define PINHOLE_MPS2_BUDGET_H
+
+#define PINHOLE_BUDGET_MAX_PEERS 4
+#define PINHOLE_BUDGET_MAX_STREAMS 4
+#define PINHOLE_BUDGET_OVERLAY_MTU_BYTES 1420
+#define PINHOLE_BUDGET_TCP_WINDOW_BYTES (8 * 1024)
+#define PINHOLE_BUDGET_MBEDTLS_ARENA_BYTES (16 * 1024)
+
+#endif

@@ -1,0 +1,13 @@
+# 32-bit ARM Linux with hardware float (Raspberry Pi 2, armv7 routers): Debian's cross g++.
+set(CMAKE_SYSTEM_NAME Linux)
+set(CMAKE_SYSTEM_PROCESSOR armv7l)
+set(PINHOLE_TRIPLE arm-linux-gnueabihf)
+set(CMAKE_C_COMPILER ${PINHOLE_TRIPLE}-gcc)
+set(CMAKE_CXX_COMPILER ${PINHOLE_TRIPLE}-g++)
+# Tests run under qemu-user; it finds the loader from libc6:armhf (multiarch), so no -L.
+set(CMAKE_CROSSCOMPILING_EMULATOR qemu-arm)
+set(CMAKE_FIND_ROOT_PATH /usr/${PINHOLE_TRIPLE})
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
