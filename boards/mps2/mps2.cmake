@@ -7,7 +7,7 @@ if(NOT CMAKE_SYSTEM_NAME STREQUAL "Generic" OR NOT CMAKE_C_COMPILER MATCHES "arm
                       "toolchains/arm-none-eabi.cmake (presets cortex-m3, cortex-m4).")
 endif()
 add_compile_options(${PINHOLE_CPU_FLAGS} -ffunction-sections -fdata-sections
-                    $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -fno-rtti -fno-use-cxa-atexit>)
+                    "$<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions;-fno-rtti;-fno-use-cxa-atexit>")
 add_link_options(${PINHOLE_CPU_FLAGS} -nostartfiles --specs=nano.specs -Wl,--gc-sections)
 
 # The firmware image: pinhole-firmware.elf with its linker map and a size table per component.
@@ -18,7 +18,8 @@ function(pinhole_mps2_firmware keyword qemu_machine)
   set(map "${CMAKE_BINARY_DIR}/pinhole-firmware.map")
   target_link_options(pinhole-firmware PRIVATE
     "-T${PINHOLE_MPS2_DIR}/mps2.ld" "-Wl,-Map=${map}" -Wl,--no-warn-rwx-segments)
-  set_target_properties(pinhole-firmware PROPERTIES LINK_DEPENDS "${PINHOLE_MPS2_DIR}/mps2.ld")
+  set_target_properties(pinhole-firmware PROPERTIES SUFFIX .elf
+                        LINK_DEPENDS "${PINHOLE_MPS2_DIR}/mps2.ld")
   target_link_libraries(pinhole-firmware PRIVATE
     pinhole_core pinhole_port pinhole_driver_cmsdk_uart lwip pinhole_mbedtls pinhole_strict)
   add_custom_command(TARGET pinhole-firmware POST_BUILD
