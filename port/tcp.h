@@ -1,0 +1,50 @@
+// Outgoing TCP connections (to the gateway, to services behind an agent). Reads are pulled,
+// so the core reads only as fast as it can pass bytes on: that is its flow control.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "core/net/address.h"
+#include "core/util/result.h"
+
+namespace pinhole::port {
+
+using TcpConnectionId = std::uint16_t;
+
+class TcpEvents {
+public:
+    // The connect finished: Errc::ok, or refused / unreachable / timed_out.
+    virtual void on_connected(TcpConnectionId connection, Errc result) noexcept = 0;
+    // Bytes (or the peer's end of stream, which read() reports as 0) are waiting.
+    virtual void on_readable(TcpConnectionId connection) noexcept = 0;
+    // A write that returned fewer bytes than asked may be retried now.
+    virtual void on_writable(TcpConnectionId connection) noexcept = 0;
+    // The connection failed or was reset; the id is already released.
+    virtual void on_closed(TcpConnectionId connection, Errc reason) noexcept = 0;
+
+protected:
+    ~TcpEvents() = default;
+};
+
+class Tcp {
+public:
+    [[nodiscard]] virtual Result<TcpConnectionId> connect(const net::Endpoint& to,
+                                                          TcpEvents& events) noexcept = 0;
+    // Bytes read into `out`; 0 means the peer finished sending; Errc::would_block if none yet.
+    [[nodiscard]] virtual Result<std::size_t> read(TcpConnectionId connection,
+                                                   std::span<std::uint8_t> out) noexcept = 0;
+    // Bytes accepted (possibly fewer than given; on_writable follows); Errc::would_block if none.
+    [[nodiscard]] virtual Result<std::size_t> write(TcpConnectionId connection,
+                                                    std::span<const std::uint8_t> bytes) noexcept = 0;
+    // Half-close: we send no more; reading goes on.
+    [[nodiscard]] virtual Status shutdown_write(TcpConnectionId connection) noexcept = 0;
+    // Releases the id. `reset` sends RST instead of an orderly close.
+    virtual void close(TcpConnectionId connection, bool reset) noexcept = 0;
+
+protected:
+    ~Tcp() = default;
+};
+
+}  // namespace pinhole::port
