@@ -2,9 +2,12 @@
 // names the file, line and column (1-based) so the user can go straight to it.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "config/yaml_tree.h"
 
 namespace pinhole::config {
 
@@ -17,6 +20,19 @@ struct LoadError {
     // "file:line:column: message", the form compilers use, so editors can jump to it.
     [[nodiscard]] std::string to_string() const;
 };
+
+// A config is a few kilobytes; anything this large is a mistake (or an attack on the parser).
+inline constexpr std::size_t max_config_file_bytes = 1024 * 1024;
+
+// Parses `text` (read from `file_name`) into `tree`: one document, any shape. Aliases (*name)
+// are refused, so the tree is never larger than the text.
+[[nodiscard]] std::optional<LoadError> parse_yaml_tree(std::string_view file_name,
+                                                       std::string_view text,
+                                                       YamlTree& tree) noexcept;
+
+// Reads the whole file at `path` (at most max_config_file_bytes) into `text`.
+[[nodiscard]] std::optional<LoadError> read_config_file(const std::string& path,
+                                                        std::string& text) noexcept;
 
 // Checks that `text` (read from `file_name`) is well-formed YAML with a mapping at the top.
 [[nodiscard]] std::optional<LoadError> check_yaml_text(std::string_view file_name,
