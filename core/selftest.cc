@@ -1,24 +1,24 @@
 #include "core/selftest.h"
 
-#include <mbedtls/chachapoly.h>
-
+#include <array>
 #include <cstddef>
-#include <cstring>
+#include <cstdint>
+#include <span>
 
-// Everest's HACL* scalar multiplication, called directly: mbedTLS's ECP wrapper allocates.
-extern "C" void Hacl_Curve25519_crypto_scalarmult(std::uint8_t* out, std::uint8_t* scalar,
-                                                  std::uint8_t* point);
+#include "core/crypto/chacha20poly1305.h"
+#include "core/crypto/ct.h"
+#include "core/crypto/x25519.h"
 
 namespace pinhole {
 namespace {
 
-constexpr std::uint8_t x25519_scalar[32] = {
+constexpr crypto::X25519Key x25519_scalar = {
     0xa5, 0x46, 0xe3, 0x6b, 0xf0, 0x52, 0x7c, 0x9d, 0x3b, 0x16, 0x15, 0x4b, 0x82, 0x46, 0x5e, 0xdd,
     0x62, 0x14, 0x4c, 0x0a, 0xc1, 0xfc, 0x5a, 0x18, 0x50, 0x6a, 0x22, 0x44, 0xba, 0x44, 0x9a, 0xc4};
-constexpr std::uint8_t x25519_point[32] = {
+constexpr crypto::X25519Key x25519_point = {
     0xe6, 0xdb, 0x68, 0x67, 0x58, 0x30, 0x30, 0xdb, 0x35, 0x94, 0xc1, 0xa4, 0x24, 0xb1, 0x5f, 0x7c,
     0x72, 0x66, 0x24, 0xec, 0x26, 0xb3, 0x35, 0x3b, 0x10, 0xa9, 0x03, 0xa6, 0xd0, 0xab, 0x1c, 0x4c};
-constexpr std::uint8_t x25519_expected[32] = {
+constexpr crypto::X25519Key x25519_expected = {
     0xc3, 0xda, 0x55, 0x37, 0x9d, 0xe9, 0xc6, 0x90, 0x8e, 0x94, 0xea, 0x4d, 0xf2, 0x8d, 0x08, 0x4f,
     0x32, 0xec, 0xcf, 0x03, 0x49, 0x1c, 0x71, 0xf7, 0x54, 0xb4, 0x07, 0x55, 0x77, 0xa2, 0x85, 0x52};
 
@@ -26,49 +26,39 @@ constexpr char aead_plaintext[] =
     "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the "
     "future, sunscreen would be it.";
 constexpr std::size_t aead_plaintext_bytes = sizeof(aead_plaintext) - 1;  // no terminator
-constexpr std::uint8_t aead_nonce[12] = {0x07, 0x00, 0x00, 0x00, 0x40, 0x41,
-                                         0x42, 0x43, 0x44, 0x45, 0x46, 0x47};
-constexpr std::uint8_t aead_aad[12] = {0x50, 0x51, 0x52, 0x53, 0xc0, 0xc1,
-                                       0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7};
-constexpr std::uint8_t aead_expected_tag[16] = {0x1a, 0xe1, 0x0b, 0x59, 0x4f, 0x09, 0xe2, 0x6a,
-                                                0x7e, 0x90, 0x2e, 0xcb, 0xd0, 0x60, 0x06, 0x91};
+constexpr crypto::ChaCha20Poly1305Nonce aead_nonce = {0x07, 0x00, 0x00, 0x00, 0x40, 0x41,
+                                                      0x42, 0x43, 0x44, 0x45, 0x46, 0x47};
+constexpr std::array<std::uint8_t, 12> aead_aad = {0x50, 0x51, 0x52, 0x53, 0xc0, 0xc1,
+                                                   0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7};
+constexpr std::array<std::uint8_t, 16> aead_expected_tag = {
+    0x1a, 0xe1, 0x0b, 0x59, 0x4f, 0x09, 0xe2, 0x6a, 0x7e, 0x90, 0x2e, 0xcb, 0xd0, 0x60, 0x06, 0x91};
 
 SelfTestResult check_x25519() noexcept {
-    std::uint8_t scalar[32];
-    std::uint8_t point[32];
-    std::uint8_t shared[32];
-    std::memcpy(scalar, x25519_scalar, sizeof scalar);
-    std::memcpy(point, x25519_point, sizeof point);
-    Hacl_Curve25519_crypto_scalarmult(shared, scalar, point);
-    const bool same = std::memcmp(shared, x25519_expected, sizeof shared) == 0;
+    crypto::X25519Key shared;
+    const Status computed = crypto::x25519(shared, x25519_scalar, x25519_point);
+    const bool same = computed.ok() && crypto::constant_time_equal(shared, x25519_expected);
     return same ? SelfTestResult::ok : SelfTestResult::x25519_mismatch;
 }
 
 SelfTestResult check_chachapoly() noexcept {
-    std::uint8_t key[32];
-    for (std::size_t i = 0; i < sizeof key; i++) key[i] = static_cast<std::uint8_t>(0x80 + i);
-    const auto* plaintext = reinterpret_cast<const unsigned char*>(aead_plaintext);
-    std::uint8_t sealed[aead_plaintext_bytes];
-    std::uint8_t opened[aead_plaintext_bytes];
-    std::uint8_t tag[16];
+    crypto::ChaCha20Poly1305Key key;
+    for (std::size_t i = 0; i < key.size(); i++) key[i] = static_cast<std::uint8_t>(0x80 + i);
+    const std::span<const std::uint8_t> plaintext(
+        reinterpret_cast<const std::uint8_t*>(aead_plaintext), aead_plaintext_bytes);
+    std::array<std::uint8_t, aead_plaintext_bytes + crypto::chacha20poly1305_tag_bytes> sealed;
+    std::array<std::uint8_t, aead_plaintext_bytes> opened;
 
-    mbedtls_chachapoly_context context;
-    mbedtls_chachapoly_init(&context);
     SelfTestResult result = SelfTestResult::ok;
-    if (mbedtls_chachapoly_setkey(&context, key) != 0) {
+    if (!crypto::chacha20poly1305_seal(sealed, key, aead_nonce, aead_aad, plaintext).ok()) {
         result = SelfTestResult::chachapoly_setup_failed;
-    } else if (mbedtls_chachapoly_encrypt_and_tag(&context, aead_plaintext_bytes, aead_nonce,
-                                                  aead_aad, sizeof aead_aad, plaintext, sealed,
-                                                  tag) != 0 ||
-               std::memcmp(tag, aead_expected_tag, sizeof tag) != 0) {
+    } else if (!crypto::constant_time_equal(
+                   std::span(sealed).last<crypto::chacha20poly1305_tag_bytes>(),
+                   aead_expected_tag)) {
         result = SelfTestResult::chachapoly_tag_mismatch;
-    } else if (mbedtls_chachapoly_auth_decrypt(&context, aead_plaintext_bytes, aead_nonce,
-                                               aead_aad, sizeof aead_aad, tag, sealed,
-                                               opened) != 0 ||
-               std::memcmp(opened, plaintext, aead_plaintext_bytes) != 0) {
+    } else if (!crypto::chacha20poly1305_open(opened, key, aead_nonce, aead_aad, sealed).ok() ||
+               !crypto::constant_time_equal(opened, plaintext)) {
         result = SelfTestResult::chachapoly_open_failed;
     }
-    mbedtls_chachapoly_free(&context);  // wipes the key schedule
     return result;
 }
 
@@ -84,7 +74,7 @@ const char* describe(SelfTestResult result) noexcept {
     switch (result) {
         case SelfTestResult::ok: return "ok";
         case SelfTestResult::x25519_mismatch: return "X25519 disagrees with RFC 7748";
-        case SelfTestResult::chachapoly_setup_failed: return "ChaCha20-Poly1305 key setup failed";
+        case SelfTestResult::chachapoly_setup_failed: return "ChaCha20-Poly1305 refused to seal";
         case SelfTestResult::chachapoly_tag_mismatch: return "ChaCha20-Poly1305 disagrees with RFC 8439";
         case SelfTestResult::chachapoly_open_failed: return "ChaCha20-Poly1305 cannot open its own seal";
     }
