@@ -1,50 +1,66 @@
 // The `pinhole` command line. Later issues add the node (agent, up) and client commands.
 #include <cstdio>
 #include <cstring>
+#include <span>
 
+#include "apps/cli/commands.h"
 #include "config/yaml_loader.h"
 #include "core/selftest.h"
 #include "core/version.h"
 
 namespace {
 
-constexpr char usage[] =
-    "usage: pinhole COMMAND\n"
-    "  version              print the version and what it was built with\n"
-    "  self-test            run the crypto known-answer tests\n"
-    "  config-check FILE    check that FILE is well-formed YAML\n";
+using pinhole::cli::Arguments;
 
-int print_version() {
+constexpr char usage[] =
+    "usage: pinhole COMMAND [ARGUMENTS]\n"
+    "  init -d DIR [--gateway URL --gateway-key KEY [--cert-sha256 HEX]]\n"
+    "                       make (or keep) the node key in DIR and print its invite\n"
+    "  import-invite [--name NAME] INVITE\n"
+    "                       print the client configuration that trusts an invite's agent\n"
+    "  check -c FILE        validate a node or gateway configuration and its keys\n"
+    "  genkey | pubkey | genpsk\n"
+    "                       keys in WireGuard's format (as wg genkey / pubkey / genpsk)\n"
+    "  self-test            run the crypto known-answer tests\n"
+    "  version              print the version and what it was built with\n";
+
+int print_version(Arguments) {
     const pinhole::BuildInfo info = pinhole::build_info();
     std::printf("pinhole %s (%s) board %s, lwIP %s, mbedTLS %s\n", info.version, info.git_revision,
                 info.board, info.lwip_version, info.mbedtls_version);
     return 0;
 }
 
-int self_test() {
+int self_test(Arguments) {
     const pinhole::SelfTestResult result = pinhole::run_crypto_self_test();
     std::printf("crypto self-test: %s\n", pinhole::describe(result));
     return result == pinhole::SelfTestResult::ok ? 0 : 1;
 }
 
-int config_check(const char* path) {
-    if (const auto error = pinhole::config::check_yaml_file(path)) {
-        std::fprintf(stderr, "%s\n", error->to_string().c_str());
-        return 1;
-    }
-    std::printf("%s: ok\n", path);
-    return 0;
-}
+struct Command {
+    const char* name;
+    int (*run)(Arguments);
+};
+
+constexpr Command commands[] = {
+    {"init", pinhole::cli::init},     {"import-invite", pinhole::cli::import_invite},
+    {"check", pinhole::cli::check},   {"genkey", pinhole::cli::genkey},
+    {"pubkey", pinhole::cli::pubkey}, {"genpsk", pinhole::cli::genpsk},
+    {"self-test", self_test},         {"version", print_version},
+    {"--version", print_version},
+};
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    const char* command = argc > 1 ? argv[1] : "";
-    if (std::strcmp(command, "version") == 0 || std::strcmp(command, "--version") == 0) {
-        return print_version();
+    const std::span<char* const> all(argv, static_cast<std::size_t>(argc));
+    if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "help") == 0) {
+        std::fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
     }
-    if (std::strcmp(command, "self-test") == 0) return self_test();
-    if (std::strcmp(command, "config-check") == 0 && argc == 3) return config_check(argv[2]);
-    std::fputs(usage, argc > 1 && std::strcmp(command, "--help") != 0 ? stderr : stdout);
-    return argc > 1 && std::strcmp(command, "--help") == 0 ? 0 : 2;
+    for (const Command& command : commands) {
+        if (std::strcmp(argv[1], command.name) == 0) return command.run(all.subspan(2));
+    }
+    std::fprintf(stderr, "pinhole: unknown command '%s'\n%s", argv[1], usage);
+    return 2;
 }

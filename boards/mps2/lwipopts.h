@@ -10,6 +10,8 @@
 #define LWIP_ETHERNET 1
 #define LWIP_STATS 0
 #define PBUF_LINK_HLEN 14
+/* The firmware's self-test sends UDP through lwIP's loopback interface (127.0.0.1). */
+#define LWIP_HAVE_LOOPIF 1
 
 #include "lwipopts_derived.h"
 

@@ -42,8 +42,13 @@
 /* Outgoing segments are PBUF_RAM from lwIP's heap: room for every stream's send buffer. */
 #define MEM_SIZE (PINHOLE_BUDGET_MAX_STREAMS * TCP_SND_BUF + 16 * 1024)
 
-#define LWIP_NETIF_LOOPBACK 0
+/* A board may enable the loopback interface (the firmware's self-test uses it). */
+#ifndef LWIP_HAVE_LOOPIF
 #define LWIP_HAVE_LOOPIF 0
+#endif
+#ifndef LWIP_NETIF_LOOPBACK
+#define LWIP_NETIF_LOOPBACK LWIP_HAVE_LOOPIF
+#endif
 
 #if TCP_WND > 0xFFFF
 #define LWIP_WND_SCALE 1

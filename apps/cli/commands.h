@@ -1,0 +1,21 @@
+// The `pinhole` subcommands. Each takes the arguments after its name and returns the exit
+// status; messages go to stderr and say what to do.
+#pragma once
+
+#include <span>
+
+namespace pinhole::cli {
+
+using Arguments = std::span<char* const>;
+
+int genkey(Arguments arguments);
+int pubkey(Arguments arguments);
+int genpsk(Arguments arguments);
+int init(Arguments arguments);
+int import_invite(Arguments arguments);
+int check(Arguments arguments);
+
+// "pinhole <command>: <message>" on stderr.
+void complain(const char* command, const char* message);
+
+}  // namespace pinhole::cli

@@ -1,0 +1,47 @@
+// Outgoing TCP on Linux: non-blocking connects, edge-triggered readiness (the core pulls bytes
+// when it has room, so a connection it is not reading from costs nothing), half-close, reset.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "board_budget.h"
+#include "port/posix/event_loop.h"
+#include "port/tcp.h"
+
+namespace pinhole::posix {
+
+class PosixTcp final : public port::Tcp, private FdHandler {
+public:
+    static constexpr std::size_t max_connections = PINHOLE_BUDGET_MAX_TCP_CONNECTIONS;
+
+    explicit PosixTcp(EventLoop& loop) noexcept : loop_(loop) {}
+    PosixTcp(const PosixTcp&) = delete;
+    PosixTcp& operator=(const PosixTcp&) = delete;
+    ~PosixTcp();
+
+    [[nodiscard]] Result<port::TcpConnectionId> connect(const net::Endpoint& to,
+                                                        port::TcpEvents& events) noexcept override;
+    [[nodiscard]] Result<std::size_t> read(port::TcpConnectionId connection,
+                                           std::span<std::uint8_t> out) noexcept override;
+    [[nodiscard]] Result<std::size_t> write(port::TcpConnectionId connection,
+                                            std::span<const std::uint8_t> bytes) noexcept override;
+    [[nodiscard]] Status shutdown_write(port::TcpConnectionId connection) noexcept override;
+    void close(port::TcpConnectionId connection, bool reset) noexcept override;
+
+private:
+    struct Connection {
+        int fd = -1;
+        bool connected = false;
+        port::TcpEvents* events = nullptr;
+    };
+    void on_fd_events(int fd, std::uint32_t events) noexcept override;
+    void finish_connect(port::TcpConnectionId id) noexcept;
+    void fail(port::TcpConnectionId id, Errc reason) noexcept;
+    Connection* lookup(port::TcpConnectionId id) noexcept;
+
+    EventLoop& loop_;
+    std::array<Connection, max_connections> connections_{};
+};
+
+}  // namespace pinhole::posix
