@@ -3,6 +3,8 @@
 #include <optional>
 
 #include "core/util/assert.h"
+#include "core/util/endian.h"
+#include "core/util/text.h"
 
 namespace pinhole::net {
 namespace {
@@ -42,7 +44,7 @@ bool parse_v4(std::string_view text, std::span<std::uint8_t, 4> out) noexcept {
     for (std::size_t i = 0; i <= text.size(); ++i) {
         if (i < text.size() && text[i] != '.') continue;
         if (part_count == out.size()) return false;
-        const auto part = parse_decimal(text.substr(part_start, i - part_start), 3, 255);
+        const auto part = parse_decimal(substring(text, part_start, i - part_start), 3, 255);
         if (!part) return false;
         out[part_count++] = static_cast<std::uint8_t>(*part);
         part_start = i + 1;
@@ -77,9 +79,9 @@ bool scan_v6_groups(std::string_view text, V6Groups& groups) noexcept {
         }
         if (i + digits < text.size() && text[i + digits] == '.') {
             std::array<std::uint8_t, 4> v4{};
-            if (groups.count > v6_groups - 2 || !parse_v4(text.substr(i), v4)) return false;
-            groups.values[groups.count++] = static_cast<std::uint16_t>(v4[0] << 8 | v4[1]);
-            groups.values[groups.count++] = static_cast<std::uint16_t>(v4[2] << 8 | v4[3]);
+            if (groups.count > v6_groups - 2 || !parse_v4(substring(text, i), v4)) return false;
+            groups.values[groups.count++] = load_be16(&v4[0]);
+            groups.values[groups.count++] = load_be16(&v4[2]);
             return true;
         }
         if (digits == 0 || digits > 4) return false;
@@ -112,10 +114,7 @@ bool parse_v6(std::string_view text, std::array<std::uint8_t, 16>& out) noexcept
     for (std::size_t k = 0; k < tail; ++k) {
         expanded[v6_groups - tail + k] = groups.values[head + k];
     }
-    for (std::size_t k = 0; k < v6_groups; ++k) {
-        out[2 * k] = static_cast<std::uint8_t>(expanded[k] >> 8);
-        out[2 * k + 1] = static_cast<std::uint8_t>(expanded[k]);
-    }
+    for (std::size_t k = 0; k < v6_groups; ++k) store_be16(&out[2 * k], expanded[k]);
     return true;
 }
 
@@ -208,7 +207,7 @@ void put_v6(Text& text, const IpAddress& address) noexcept {
     }
     std::array<std::uint16_t, v6_groups> groups{};
     for (std::size_t k = 0; k < v6_groups; ++k) {
-        groups[k] = static_cast<std::uint16_t>(address.bytes[2 * k] << 8 | address.bytes[2 * k + 1]);
+        groups[k] = load_be16(&address.bytes[2 * k]);
     }
     ZeroRun run = longest_zero_run(groups);
     if (run.length < 2) run = {};  // a single zero group stays "0" (RFC 5952 §4.2.2)
@@ -261,21 +260,21 @@ Result<Endpoint> parse_endpoint(std::string_view text) noexcept {
     if (text.front() == '[') {
         const std::size_t close = text.find(']');
         if (close == std::string_view::npos) return Errc::malformed;
-        host = text.substr(1, close - 1);
-        after_host = text.substr(close + 1);
+        host = substring(text, 1, close - 1);
+        after_host = substring(text, close + 1);
         if (host.find(':') == std::string_view::npos) return Errc::malformed;  // "[192.0.2.1]"
     } else {
         const std::size_t colon = text.rfind(':');
         if (colon == std::string_view::npos) return Errc::malformed;
-        host = text.substr(0, colon);
-        after_host = text.substr(colon);
+        host = substring(text, 0, colon);
+        after_host = substring(text, colon);
         if (host.find(':') != std::string_view::npos) return Errc::malformed;  // IPv6 unbracketed
     }
     if (!after_host.starts_with(':')) return Errc::malformed;
     const auto address = parse_address(host);
     if (!address.ok()) return Errc::malformed;
     // Leading zeros are harmless in a port ("080" has no other reading), so up to five digits.
-    const std::string_view port_text = after_host.substr(1);
+    const std::string_view port_text = substring(after_host, 1);
     if (port_text.empty() || port_text.size() > 5) return Errc::malformed;
     std::uint32_t port = 0;
     for (const char c : port_text) {
@@ -289,10 +288,10 @@ Result<Endpoint> parse_endpoint(std::string_view text) noexcept {
 Result<Prefix> parse_prefix(std::string_view text) noexcept {
     const std::size_t slash = text.find('/');
     if (slash == std::string_view::npos) return Errc::malformed;
-    const auto address = parse_address(text.substr(0, slash));
+    const auto address = parse_address(substring(text, 0, slash));
     if (!address.ok()) return Errc::malformed;
     const std::size_t max_length = address_bits(address.value().family);
-    const auto length = parse_decimal(text.substr(slash + 1), 3,
+    const auto length = parse_decimal(substring(text, slash + 1), 3,
                                       static_cast<std::uint32_t>(max_length));
     if (!length) return Errc::malformed;
     Prefix prefix{address.value(), static_cast<std::uint8_t>(*length)};

@@ -126,10 +126,11 @@ private:
     template <typename Source>
     void append_all(Source&& other) noexcept {
         for (std::size_t i = 0; i < other.size_; ++i) {
+            void* slot = &storage_.items[i];
             if constexpr (std::is_rvalue_reference_v<Source&&>) {
-                ::new (static_cast<void*>(&storage_.items[i])) T(std::move(other.storage_.items[i]));
+                ::new (slot) T(std::move(other.storage_.items[i]));
             } else {
-                ::new (static_cast<void*>(&storage_.items[i])) T(other.storage_.items[i]);
+                ::new (slot) T(other.storage_.items[i]);
             }
         }
         size_ = other.size_;
