@@ -257,7 +257,9 @@ Status read_allow_rule(Walker& walker, const YamlNode& node, const std::string& 
     if (close == std::string_view::npos) {
         return walker.fail(node, where, code(text) + " has `[` without `]`: expected such as \"[fd00::/64]:22\"");
     }
-    const std::size_t colon = text.find(':', close);
+    // In brackets, the ports follow the `]`; otherwise the last `:` (an IPv6 network without
+    // brackets then shows as one, and is refused with the fix).
+    const std::size_t colon = close > 0 ? text.find(':', close) : text.rfind(':');
     if (colon == std::string_view::npos && text.find_first_of("./*[") != std::string_view::npos) {
         return walker.fail(node, where, code(text) + " needs ports: expected such as " + code(std::string(text) + ":22") +
                                             ", " + code(std::string(text) + ":80,443") + " or " +

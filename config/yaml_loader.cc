@@ -7,6 +7,7 @@
 #include <yaml-cpp/mark.h>
 #include <yaml-cpp/parser.h>
 
+#include <algorithm>
 #include <array>
 #include <sstream>
 #include <utility>
@@ -45,19 +46,20 @@ std::string explain_parser_message(const std::string& message) {
 // nesting costs heap, not recursion (yaml-cpp itself stops at a depth of 2000).
 class TreeBuilder final : public YAML::EventHandler {
 public:
-    explicit TreeBuilder(YamlTree& tree) : tree_(tree) {}
+    TreeBuilder(YamlTree& tree, std::string_view text) : tree_(tree), text_(text) {}
 
     void OnDocumentStart(const YAML::Mark&) override {}
     void OnDocumentEnd() override {}
     void OnNull(const YAML::Mark& mark, YAML::anchor_t) override {
         // yaml-cpp marks an empty value where the next token starts, often the next line; the
-        // key it belongs to is where the user should look.
+        // key it belongs to, or the `-` of an empty list item, is where the user should look.
         const YamlNode* key = open_mapping_key();
-        const int line = key != nullptr ? key->line : mark.line + 1;
-        const int column = key != nullptr ? key->column : mark.column + 1;
-        YamlNode& node = add(YamlNode::Kind::null, mark);  // may move the nodes: key is stale now
-        node.line = line;
-        node.column = column;
+        YAML::Mark position = key != nullptr ? mark : empty_item_dash(mark);
+        if (key != nullptr) {
+            position.line = key->line - 1;
+            position.column = key->column - 1;
+        }
+        add(YamlNode::Kind::null, position);  // may move the nodes: `key` is stale from here
     }
     void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override {
         throw YAML::ParserException(mark, "aliases (*name) are not supported in pinhole configs: "
@@ -88,6 +90,24 @@ private:
         node.column = mark.column + 1;
         return node;
     }
+    // The `-` before `mark` across blanks, if the innermost open container is a sequence.
+    YAML::Mark empty_item_dash(const YAML::Mark& mark) const {
+        const bool in_sequence = !open_.empty() && tree_.nodes[open_.back()].kind == YamlNode::Kind::sequence;
+        if (!in_sequence || mark.pos < 0) return mark;
+        std::size_t end = std::min(static_cast<std::size_t>(mark.pos), text_.size());
+        int line = mark.line;
+        // Bounded by the text: each step moves one character back.
+        for (; end > 0 && std::string_view(" \t\r\n").find(text_[end - 1]) != std::string_view::npos; --end) {
+            if (text_[end - 1] == '\n') --line;
+        }
+        if (end == 0 || text_[end - 1] != '-') return mark;
+        const std::size_t dash = end - 1;
+        const std::size_t newline = text_.rfind('\n', dash);
+        YAML::Mark position = mark;
+        position.line = line;
+        position.column = static_cast<int>(newline == std::string_view::npos ? dash : dash - newline - 1);
+        return position;
+    }
     // The key whose value comes next, if the innermost open container is a mapping.
     const YamlNode* open_mapping_key() const {
         if (open_.empty()) return nullptr;
@@ -102,6 +122,7 @@ private:
     }
 
     YamlTree& tree_;
+    std::string_view text_;  // what the parser reads, to find the `-` of an empty item
     std::vector<std::size_t> open_;
 };
 
@@ -131,7 +152,7 @@ std::optional<LoadError> parse_yaml_tree(std::string_view file_name, std::string
         tree.nodes.clear();
         std::istringstream stream{std::string(text)};
         YAML::Parser parser(stream);
-        TreeBuilder builder(tree);
+        TreeBuilder builder(tree, text);
         if (!parser.HandleNextDocument(builder)) return std::nullopt;
         SecondDocumentFinder finder;
         if (parser.HandleNextDocument(finder)) {
