@@ -13,8 +13,6 @@ namespace pinhole::config {
 template <std::size_t N>
 class FixedString {
 public:
-    [[nodiscard]] static constexpr std::size_t capacity() noexcept { return N; }
-
     // Errc::no_space when `text` is longer than N; the string is then left unchanged. The
     // caller keeps NUL out of `text` (the loader refuses control characters).
     [[nodiscard]] constexpr Status assign(std::string_view text) noexcept {

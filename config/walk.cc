@@ -80,11 +80,6 @@ Status Walker::fail(const YamlNode& node, std::string_view where, std::string_vi
     return Errc::malformed;
 }
 
-Status Walker::fail_file(std::string_view message) {
-    if (!error_) error_ = LoadError{file_name_, 0, 0, std::string(message)};
-    return Errc::malformed;
-}
-
 LoadError Walker::take_error() {
     if (!error_) return LoadError{file_name_, 0, 0, "invalid configuration"};
     LoadError error = std::move(*error_);

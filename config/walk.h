@@ -30,7 +30,6 @@ public:
 
     // Records the error (only the first counts) and returns Errc::malformed to pass upwards.
     [[nodiscard]] Status fail(const YamlNode& node, std::string_view where, std::string_view message);
-    [[nodiscard]] Status fail_file(std::string_view message);
     [[nodiscard]] LoadError take_error();
 
 private:

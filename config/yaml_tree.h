@@ -22,7 +22,6 @@ struct YamlNode {
 struct YamlTree {
     std::vector<YamlNode> nodes;  // nodes[0] is the root; empty for an empty file
 
-    [[nodiscard]] const YamlNode& at(std::size_t index) const { return nodes[index]; }
     [[nodiscard]] const YamlNode& child(const YamlNode& node, std::size_t position) const {
         return nodes[node.children[position]];
     }

@@ -110,7 +110,7 @@ TEST(NodeConfig, LoadsPeersOfAFullFile) {
     const Peer& phone = peers[1];
     EXPECT_EQ(phone.endpoint.host_name.view(), "home.example.net");
     EXPECT_EQ(phone.endpoint.endpoint.port, 51820);
-    EXPECT_FALSE(phone.preshared_key_file.size() > 0);
+    EXPECT_TRUE(phone.preshared_key_file.empty());
     EXPECT_TRUE(phone.allow.empty());  // nothing unless allowed
     EXPECT_EQ(phone.path, PathPolicy::relay);
 }
