@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "core/util/format.h"
+#include "core/util/text.h"
 
 namespace pinhole::keys {
 namespace {
@@ -26,7 +27,7 @@ std::string_view next_token(std::string_view& text) noexcept {
     while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
     std::size_t end = 0;
     while (end < text.size() && text[end] != ' ' && text[end] != '\t') end++;
-    const std::string_view token = text.substr(0, end);
+    const std::string_view token = substring(text, 0, end);
     text.remove_prefix(end);
     return token;
 }
@@ -43,9 +44,9 @@ Result<Fields> split_fields(std::string_view text) noexcept {
         if (token.empty()) return fields;
         const std::size_t equals = token.find('=');
         if (equals == std::string_view::npos) return Errc::malformed;
-        std::string_view* slot = field_named(fields, token.substr(0, equals));
+        std::string_view* slot = field_named(fields, substring(token, 0, equals));
         if (slot == nullptr || !slot->empty() || equals + 1 == token.size()) return Errc::malformed;
-        *slot = token.substr(equals + 1);
+        *slot = substring(token, equals + 1);
     }
     return next_token(text).empty() ? Result<Fields>(fields) : Result<Fields>(Errc::malformed);
 }

@@ -64,7 +64,7 @@ struct V6Groups {
 // ends the text. Every pass consumes at least one character, so the loop ends.
 bool scan_v6_groups(std::string_view text, V6Groups& groups) noexcept {
     std::size_t i = 0;
-    if (text.starts_with("::")) {
+    if (starts_with(text, "::")) {
         groups.gap = 0;
         i = 2;
     }
@@ -270,7 +270,7 @@ Result<Endpoint> parse_endpoint(std::string_view text) noexcept {
         after_host = substring(text, colon);
         if (host.find(':') != std::string_view::npos) return Errc::malformed;  // IPv6 unbracketed
     }
-    if (!after_host.starts_with(':')) return Errc::malformed;
+    if (!starts_with(after_host, ":")) return Errc::malformed;
     const auto address = parse_address(host);
     if (!address.ok()) return Errc::malformed;
     // Leading zeros are harmless in a port ("080" has no other reading), so up to five digits.

@@ -41,11 +41,11 @@ struct FormatPiece {
 [[nodiscard]] constexpr FormatPiece next_format_piece(std::string_view format,
                                                       std::size_t& position) noexcept {
     const std::string_view rest = substring(format, position);
-    if (rest.starts_with("{}")) {
+    if (starts_with(rest, "{}")) {
         position += 2;
         return {{}, true};
     }
-    if (rest.starts_with("{{") || rest.starts_with("}}")) {
+    if (starts_with(rest, "{{") || starts_with(rest, "}}")) {
         position += 2;
         return {substring(rest, 0, 1), false};
     }

@@ -19,4 +19,9 @@ namespace pinhole {
     return {text.data() + start, std::min(length, text.size() - start)};
 }
 
+// Whether `text` begins with `prefix` (std::string_view::starts_with slices with substr).
+[[nodiscard]] constexpr bool starts_with(std::string_view text, std::string_view prefix) noexcept {
+    return text.size() >= prefix.size() && std::string_view(text.data(), prefix.size()) == prefix;
+}
+
 }  // namespace pinhole
