@@ -4,6 +4,8 @@
 
 #include <span>
 
+#include "core/util/result.h"
+
 namespace pinhole::cli {
 
 using Arguments = std::span<char* const>;
@@ -17,5 +19,7 @@ int check(Arguments arguments);
 
 // "pinhole <command>: <message>" on stderr.
 void complain(const char* command, const char* message);
+// Why the node key at `key_path` cannot be used, and the fix, on stderr.
+void explain_identity_error(const char* command, Errc error, const char* key_path);
 
 }  // namespace pinhole::cli

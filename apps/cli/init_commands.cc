@@ -44,19 +44,6 @@ std::string storage_path(const posix::PosixStorage& storage, const char* record)
     return storage.path_of(record, path).ok() ? std::string(path.data()) : std::string(record);
 }
 
-void explain_identity_error(Errc error, const posix::PosixStorage& storage) {
-    const std::string path = storage_path(storage, keys::private_key_record);
-    if (error == Errc::permission) {
-        std::fprintf(stderr, "pinhole init: %s can be read by other users, so it is not used. "
-                             "Fix: chmod 600 %s\n", path.c_str(), path.c_str());
-    } else if (error == Errc::malformed) {
-        std::fprintf(stderr, "pinhole init: %s is not a WireGuard private key (44 base64 "
-                             "characters). Move it away to make a new key.\n", path.c_str());
-    } else {
-        std::fprintf(stderr, "pinhole init: cannot use %s: %s\n", path.c_str(), describe(error));
-    }
-}
-
 bool add_gateway(const InitOptions& options, keys::Invite& invite) {
     if (options.gateway_url == nullptr) return true;
     const Result<keys::X25519Key> gateway_key = keys::parse_key(options.gateway_key);
@@ -74,6 +61,18 @@ bool add_gateway(const InitOptions& options, keys::Invite& invite) {
 
 }  // namespace
 
+void explain_identity_error(const char* command, Errc error, const char* key_path) {
+    if (error == Errc::permission) {
+        std::fprintf(stderr, "pinhole %s: %s can be read by other users, so it is not used. "
+                             "Fix: chmod 600 %s\n", command, key_path, key_path);
+    } else if (error == Errc::malformed) {
+        std::fprintf(stderr, "pinhole %s: %s is not a WireGuard private key (44 base64 "
+                             "characters). Move it away to make a new key.\n", command, key_path);
+    } else {
+        std::fprintf(stderr, "pinhole %s: cannot use %s: %s\n", command, key_path, describe(error));
+    }
+}
+
 int init(Arguments arguments) {
     InitOptions options;
     if (!parse_init_options(arguments, options)) {
@@ -90,7 +89,8 @@ int init(Arguments arguments) {
     posix::PosixRandom random;
     Result<keys::KeyPair> identity = keys::load_identity({}, storage, random, true);
     if (!identity.ok()) {
-        explain_identity_error(identity.error(), storage);
+        explain_identity_error("init", identity.error(),
+                               storage_path(storage, keys::private_key_record).c_str());
         return 1;
     }
     keys::Invite invite;

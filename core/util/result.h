@@ -48,7 +48,13 @@ public:
     constexpr ~Result() {
         if (ok()) value_.~T();
     }
-    Result& operator=(const Result&) = delete;
+    constexpr Result& operator=(const Result& other) noexcept(std::is_nothrow_copy_constructible_v<T>) {
+        if (this == &other) return *this;
+        if (ok()) value_.~T();
+        error_ = other.error_;
+        if (other.ok()) new (&value_) T(other.value_);
+        return *this;
+    }
 
     [[nodiscard]] constexpr bool ok() const noexcept { return error_ == Errc::ok; }
     [[nodiscard]] constexpr Errc error() const noexcept { return error_; }

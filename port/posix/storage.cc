@@ -41,14 +41,18 @@ Status write_all(int fd, std::span<const std::uint8_t> bytes) noexcept {
 
 }  // namespace
 
-Status PosixStorage::open(std::string_view directory) noexcept {
+Status PosixStorage::open(std::string_view directory, bool create_if_missing) noexcept {
     if (directory.empty() || directory.size() >= directory_.size()) return Errc::invalid_argument;
     std::memcpy(directory_.data(), directory.data(), directory.size());
     directory_[directory.size()] = '\0';
     directory_bytes_ = directory.size();
-    if (mkdir(directory_.data(), 0700) != 0 && errno != EEXIST) return errc_from_errno(errno);
+    if (create_if_missing && mkdir(directory_.data(), 0700) != 0 && errno != EEXIST) {
+        return errc_from_errno(errno);
+    }
     struct stat info{};
-    if (stat(directory_.data(), &info) != 0) return errc_from_errno(errno);
+    if (stat(directory_.data(), &info) != 0) {
+        return errno == ENOENT ? Errc::not_found : errc_from_errno(errno);
+    }
     return S_ISDIR(info.st_mode) ? Status{} : Status{Errc::invalid_argument};
 }
 

@@ -13,9 +13,10 @@ class PosixStorage final : public port::Storage {
 public:
     static constexpr std::size_t max_name_bytes = 64;
 
-    // Uses `directory`, creating it (mode 0700) if it is missing. Errc::invalid_argument for a
-    // path too long; Errc::io/permission if it cannot be created or is not a directory.
-    [[nodiscard]] Status open(std::string_view directory) noexcept;
+    // Uses `directory`, creating it (mode 0700) if it is missing and `create_if_missing`.
+    // Errc::invalid_argument for a path too long or not a directory; Errc::not_found when it
+    // is missing and may not be created; Errc::io/permission if it cannot be created.
+    [[nodiscard]] Status open(std::string_view directory, bool create_if_missing = true) noexcept;
 
     [[nodiscard]] Result<std::size_t> read(std::string_view name, port::Secrecy secrecy,
                                            std::span<std::uint8_t> out) noexcept override;
