@@ -1,0 +1,188 @@
+// Throughput of the crypto seam next to libsodium, libb2 and OpenSSL, measured in one process
+// on one core: ChaCha20-Poly1305 seal at WireGuard's 1420-byte MTU and at 16 KiB, X25519
+// shared secrets, BLAKE2s-256. Each library is first checked to agree with the seam, so the
+// figures compare the same work. Run by `scripts/bench crypto`.
+#include <blake2.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <sodium.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "core/crypto/blake2s.h"
+#include "core/crypto/chacha20poly1305.h"
+#include "core/crypto/x25519.h"
+
+namespace {
+
+using namespace pinhole::crypto;
+
+constexpr double seconds_per_figure = 0.4;
+
+// Calls per second of `operation`, in doubling batches until the time budget is spent.
+template <typename Operation>
+double calls_per_second(Operation operation) {
+    using Clock = std::chrono::steady_clock;
+    operation();  // warm caches and lazy initialisation
+    std::uint64_t calls = 0;
+    std::uint64_t batch = 1;
+    const Clock::time_point start = Clock::now();
+    double elapsed_seconds = 0;
+    while (elapsed_seconds < seconds_per_figure) {
+        for (std::uint64_t i = 0; i < batch; i++) operation();
+        calls += batch;
+        elapsed_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+        if (elapsed_seconds < seconds_per_figure / 8) batch *= 2;
+    }
+    return static_cast<double>(calls) / elapsed_seconds;
+}
+
+void require(bool condition, const char* what) {
+    if (!condition) {
+        std::fprintf(stderr, "bench_crypto: %s\n", what);
+        std::exit(1);
+    }
+}
+
+struct Figure {
+    std::string library;
+    double value;
+};
+
+// One line: the seam's figure, then each other library's with the ratio seam/other.
+void print_row(const char* label, const char* unit, double ours,
+               const std::vector<Figure>& others) {
+    std::printf("%-32s %9.0f %-5s", label, ours, unit);
+    for (const Figure& other : others) {
+        std::printf("   %-9s %9.0f (%.2fx)", other.library.c_str(), other.value,
+                    ours / other.value);
+    }
+    std::printf("\n");
+}
+
+void bench_chacha20poly1305(std::size_t message_bytes, const char* label) {
+    ChaCha20Poly1305Key key;
+    ChaCha20Poly1305Nonce nonce = chacha20poly1305_counter_nonce(1);
+    randombytes_buf(key.data(), key.size());
+    std::vector<std::uint8_t> plaintext(message_bytes), ours(message_bytes + 16),
+        sodium(message_bytes + 16), openssl(message_bytes + 16);
+    randombytes_buf(plaintext.data(), plaintext.size());
+
+    auto seal_ours = [&] {
+        require(chacha20poly1305_seal(ours, key, nonce, {}, plaintext).ok(), "seal failed");
+    };
+    auto seal_sodium = [&] {
+        crypto_aead_chacha20poly1305_ietf_encrypt_detached(
+            sodium.data(), sodium.data() + message_bytes, nullptr, plaintext.data(), message_bytes,
+            nullptr, 0, nullptr, nonce.data(), key.data());
+    };
+    EVP_CIPHER_CTX* context = EVP_CIPHER_CTX_new();
+    require(EVP_EncryptInit_ex(context, EVP_chacha20_poly1305(), nullptr, key.data(), nullptr) == 1,
+            "OpenSSL ChaCha20-Poly1305 unavailable");
+    auto seal_openssl = [&] {
+        int written = 0, final_written = 0;
+        EVP_EncryptInit_ex(context, nullptr, nullptr, nullptr, nonce.data());
+        EVP_EncryptUpdate(context, openssl.data(), &written, plaintext.data(),
+                          static_cast<int>(message_bytes));
+        EVP_EncryptFinal_ex(context, openssl.data() + written, &final_written);
+        EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_GET_TAG, 16, openssl.data() + message_bytes);
+    };
+    seal_ours();
+    seal_sodium();
+    seal_openssl();
+    require(ours == sodium && ours == openssl, "ChaCha20-Poly1305 outputs differ");
+
+    const double megabytes = static_cast<double>(message_bytes) / 1e6;
+    print_row(label, "MB/s", calls_per_second(seal_ours) * megabytes,
+              {{"libsodium", calls_per_second(seal_sodium) * megabytes},
+               {"OpenSSL", calls_per_second(seal_openssl) * megabytes}});
+    EVP_CIPHER_CTX_free(context);
+}
+
+void bench_x25519() {
+    X25519Key private_key, peer_private, peer_public, ours, sodium, openssl;
+    randombytes_buf(private_key.data(), private_key.size());
+    randombytes_buf(peer_private.data(), peer_private.size());
+    require(x25519_public_key(peer_public, peer_private).ok(), "public key failed");
+
+    auto shared_ours = [&] {
+        require(x25519(ours, private_key, peer_public).ok(), "X25519 failed");
+    };
+    auto shared_sodium = [&] {
+        require(crypto_scalarmult(sodium.data(), private_key.data(), peer_public.data()) == 0,
+                "libsodium X25519 failed");
+    };
+    EVP_PKEY* own = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, nullptr, private_key.data(), 32);
+    EVP_PKEY* peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, nullptr, peer_public.data(), 32);
+    EVP_PKEY_CTX* context = EVP_PKEY_CTX_new(own, nullptr);
+    require(context != nullptr && EVP_PKEY_derive_init(context) == 1 &&
+                EVP_PKEY_derive_set_peer(context, peer) == 1,
+            "OpenSSL X25519 unavailable");
+    auto shared_openssl = [&] {
+        std::size_t length = openssl.size();
+        EVP_PKEY_derive(context, openssl.data(), &length);
+    };
+    shared_ours();
+    shared_sodium();
+    shared_openssl();
+    require(ours == sodium && ours == openssl, "X25519 outputs differ");
+
+    print_row("X25519 shared secret", "ops/s", calls_per_second(shared_ours),
+              {{"libsodium", calls_per_second(shared_sodium)},
+               {"OpenSSL", calls_per_second(shared_openssl)}});
+    EVP_PKEY_CTX_free(context);
+    EVP_PKEY_free(peer);
+    EVP_PKEY_free(own);
+}
+
+void bench_blake2s(std::size_t message_bytes, const char* label) {
+    std::vector<std::uint8_t> message(message_bytes);
+    randombytes_buf(message.data(), message.size());
+    Blake2s256 ours, libb2, openssl;
+
+    auto hash_ours = [&] { require(blake2s(ours, message).ok(), "BLAKE2s failed"); };
+    auto hash_libb2 = [&] {
+        ::blake2s(libb2.data(), message.data(), nullptr, libb2.size(), message.size(), 0);
+    };
+    EVP_MD* md = EVP_MD_fetch(nullptr, "BLAKE2S-256", nullptr);
+    EVP_MD_CTX* context = EVP_MD_CTX_new();
+    require(md != nullptr && context != nullptr, "OpenSSL BLAKE2s-256 unavailable");
+    auto hash_openssl = [&] {
+        unsigned int length = 0;
+        EVP_DigestInit_ex(context, md, nullptr);
+        EVP_DigestUpdate(context, message.data(), message.size());
+        EVP_DigestFinal_ex(context, openssl.data(), &length);
+    };
+    hash_ours();
+    hash_libb2();
+    hash_openssl();
+    require(ours == libb2 && ours == openssl, "BLAKE2s outputs differ");
+
+    const double megabytes = static_cast<double>(message_bytes) / 1e6;
+    print_row(label, "MB/s", calls_per_second(hash_ours) * megabytes,
+              {{"libb2", calls_per_second(hash_libb2) * megabytes},
+               {"OpenSSL", calls_per_second(hash_openssl) * megabytes}});
+    EVP_MD_CTX_free(context);
+    EVP_MD_free(md);
+}
+
+}  // namespace
+
+int main() {
+    require(sodium_init() >= 0, "libsodium failed to initialise");
+    std::printf("pinhole crypto seam (%s build; %s) vs libsodium %s, libb2, %s\n",
+                PINHOLE_BENCH_BUILD_TYPE, PINHOLE_BENCH_BACKENDS, sodium_version_string(),
+                OpenSSL_version(OPENSSL_VERSION));
+    std::printf("one core, %.1f s per figure; (x) = pinhole / other\n\n", seconds_per_figure);
+    std::printf("%-32s %15s\n", "", "pinhole");
+    bench_chacha20poly1305(1420, "ChaCha20-Poly1305 seal 1420 B");
+    bench_chacha20poly1305(16384, "ChaCha20-Poly1305 seal 16 KiB");
+    bench_x25519();
+    bench_blake2s(1420, "BLAKE2s-256 1420 B");
+    bench_blake2s(16384, "BLAKE2s-256 16 KiB");
+    return 0;
+}
