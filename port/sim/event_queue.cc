@@ -3,6 +3,13 @@
 #include <utility>
 
 namespace pinhole::sim {
+namespace {
+
+// More levels than a heap of max_events_in_flight events has: the bound of the sift loops.
+constexpr int heap_levels = 32;
+static_assert(max_events_in_flight < (std::size_t{1} << (heap_levels - 1)));
+
+}  // namespace
 
 Event* EventQueue::allocate(Reserve reserve) noexcept {
     const std::size_t limit = reserve == Reserve::control
@@ -52,24 +59,23 @@ bool EventQueue::earlier(const Event& a, const Event& b) noexcept {
     return a.sequence < b.sequence;
 }
 
-// Both sifts walk one level per turn: at most log2(max_events_in_flight) turns.
+// Both sifts move one level per turn.
 void EventQueue::sift_up(std::size_t position) noexcept {
-    while (position > 0) {
+    for (int level = 0; level < heap_levels && position > 0; ++level) {
         const std::size_t parent = (position - 1) / 2;
-        if (!earlier(*heap_[position], *heap_[parent])) break;
+        if (!earlier(*heap_[position], *heap_[parent])) return;
         std::swap(heap_[position], heap_[parent]);
         position = parent;
     }
 }
 
 void EventQueue::sift_down(std::size_t position) noexcept {
-    while (true) {
+    for (int level = 0; level < heap_levels; ++level) {
         const std::size_t left = 2 * position + 1;
-        if (left >= heap_size_) break;
+        if (left >= heap_size_) return;
         const std::size_t right = left + 1;
-        std::size_t child = left;
-        if (right < heap_size_ && earlier(*heap_[right], *heap_[left])) child = right;
-        if (!earlier(*heap_[child], *heap_[position])) break;
+        const std::size_t child = right < heap_size_ && earlier(*heap_[right], *heap_[left]) ? right : left;
+        if (!earlier(*heap_[child], *heap_[position])) return;
         std::swap(heap_[position], heap_[child]);
         position = child;
     }

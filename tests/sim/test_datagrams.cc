@@ -59,6 +59,12 @@ TEST_F(SimDatagrams, ArriveAfterTheLinkDelayWithSourceAndPayload) {
     EXPECT_EQ(inbox.received[0].socket, receiver);
     EXPECT_EQ(inbox.received[0].from, (net::Endpoint{v4(192, 0, 2, 1), 5555}));
     EXPECT_EQ(inbox.received[0].payload, std::vector<std::uint8_t>({'h', 'i'}));
+
+    world().reset_link_faults(alice, bob);  // back to the default: 10 ms
+    ASSERT_TRUE(alice.udp().send(sender, {v4(192, 0, 2, 2), 7000}, hello).ok());
+    run_for(10);
+    EXPECT_EQ(inbox.received.size(), 2u);
+    EXPECT_EQ(inbox.received[1].at_ms, 52u);
 }
 
 TEST_F(SimDatagrams, IPv6UsesTheHostsIPv6Address) {
@@ -159,6 +165,15 @@ TEST_F(SimDatagrams, AnIsolatedHostReachesNobodyButItself) {
     ASSERT_TRUE(alice.udp().send(alices, {v4(192, 0, 2, 2), 7000}, ping).ok());
     run_for(100);
     EXPECT_EQ(inbox.received.size(), 2u);
+}
+
+TEST_F(SimDatagrams, HostsAreFoundByAddress) {
+    EXPECT_EQ(world().host_count(), 3u);
+    EXPECT_EQ(world().route(v6(0x2001, 2)), &bob);
+    EXPECT_EQ(world().route(v4(192, 0, 2, 3)), &carol);
+    EXPECT_EQ(world().route(v4(192, 0, 2, 4)), nullptr);
+    EXPECT_EQ(&world().host(carol.index()), &carol);
+    EXPECT_EQ(carol.label(), "carol");
 }
 
 TEST_F(SimDatagrams, EphemeralPortsAreDeterministicAndDistinct) {

@@ -119,7 +119,8 @@ TEST_F(SimServices, StorageKeepsRecordsAndHonoursSecrecy) {
     EXPECT_EQ(storage.write("big", port::Secrecy::public_record, too_big).error(), Errc::no_space);
     EXPECT_EQ(storage.write("", port::Secrecy::public_record, key).error(), Errc::invalid_argument);
     for (std::size_t i = 2; i < max_storage_records_per_host; ++i) {
-        ASSERT_TRUE(storage.write("r" + std::to_string(i), port::Secrecy::public_record, key).ok());
+        const std::string name = "record" + std::to_string(i);
+        ASSERT_TRUE(storage.write(name, port::Secrecy::public_record, key).ok());
     }
     EXPECT_EQ(storage.write("one_more", port::Secrecy::public_record, key).error(), Errc::no_space);
 }

@@ -293,6 +293,25 @@ TEST_F(SimStreams, WritingToAConnectionThePeerClosedIsReset) {
     EXPECT_EQ(events.closed_reason, Errc::closed);
 }
 
+TEST_F(SimStreams, AFloodOfDatagramsDelaysAStreamButCannotWedgeIt) {
+    StreamRecorder events(world(), client.tcp());
+    const auto id = connect(events);
+    run_for(100);
+    Host& sink = add_host("sink", {v4(192, 0, 2, 9)});
+    world().set_link_faults(client, sink, LinkFaults{1000, 0, 0, 0});
+    UdpInbox ignored(world());
+    const auto flooder = client.udp().open({}, ignored).value();
+    const std::uint8_t junk[1] = {0};
+    while (client.udp().send(flooder, {v4(192, 0, 2, 9), 9}, junk).ok()) {
+    }
+    const std::vector<std::uint8_t> data = pattern(2000);
+    EXPECT_EQ(client.tcp().write(id, data).value(), data.size());  // buffered: no event for it
+    run_for(999);
+    EXPECT_TRUE(accepted().bytes.empty());
+    run_for(100);  // the flood lands, events free up, the stream goes on by itself
+    EXPECT_EQ(accepted().bytes, data);
+}
+
 TEST_F(SimStreams, ALoopbackConnectionWorks) {
     StreamRecorder events(world(), server_host.tcp());
     const auto id = server_host.tcp().connect({v6(0x2001, 2), 80}, events).value();
