@@ -216,8 +216,8 @@ void HostTcp::on_open_request(Event& syn) noexcept {
     world.events().release(syn);
     const StreamRef ref = ref_of(*connection);
     port::TcpEvents* events = listener->acceptor->on_accept(id_of(*connection), connection->remote);
-    connection = find(ref);  // the acceptor may have closed it already
-    if (connection == nullptr || events == nullptr) {
+    connection = find(ref);
+    if (connection == nullptr || events == nullptr) {  // reset by the acceptor, or refused
         world.events().release(*accept);
         if (connection != nullptr) {
             send_reset(host_.index(), connection->peer);
@@ -225,7 +225,9 @@ void HostTcp::on_open_request(Event& syn) noexcept {
         }
         return;
     }
-    connection->events = events;
+    // An acceptor that already closed it (lingering) wants no events, but the connector
+    // still gets its accept, then what was written, then FIN.
+    if (connection->phase == Phase::open) connection->events = events;
     send_accept(*connection, *accept);
 }
 

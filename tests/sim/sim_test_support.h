@@ -146,10 +146,16 @@ public:
         accepted.push_back(std::make_unique<StreamRecorder>(world_, host_.tcp()));
         accepted.back()->id = connection;
         peers.push_back(from);
+        if (!greeting.empty()) {
+            EXPECT_EQ(host_.tcp().write(connection, greeting).value(), greeting.size());
+        }
+        if (close_at_once) host_.tcp().close(connection, false);
         return accepted.back().get();
     }
 
     bool refuse = false;
+    std::vector<std::uint8_t> greeting;  // written from inside on_accept
+    bool close_at_once = false;          // closed (orderly) from inside on_accept
     std::vector<std::unique_ptr<StreamRecorder>> accepted;
     std::vector<net::Endpoint> peers;
 

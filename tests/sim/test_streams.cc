@@ -151,6 +151,19 @@ TEST_F(SimStreams, FlowControlStopsAWriterWhoseReaderDoesNotRead) {
     EXPECT_TRUE(client.tcp().write(id, chunk).ok());
 }
 
+TEST_F(SimStreams, AnAcceptorMayWriteAndCloseBeforeItReturns) {
+    world().set_default_faults(LinkFaults{10, 30, 0, 0});
+    server.greeting = pattern(300, 8);
+    server.close_at_once = true;
+    StreamRecorder events(world(), client.tcp());
+    connect(events);
+    run_for(1000);
+    EXPECT_EQ(events.connected_result, Errc::ok);
+    EXPECT_EQ(events.bytes, server.greeting);
+    EXPECT_TRUE(events.end_of_stream);
+    EXPECT_EQ(accepted().readable_calls, 0);  // closed: its recorder hears nothing more
+}
+
 TEST_F(SimStreams, AClosedPortRefusesAfterARoundTrip) {
     world().set_default_faults(LinkFaults{30, 0, 0, 0});
     StreamRecorder events(world(), client.tcp());
