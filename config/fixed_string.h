@@ -22,7 +22,9 @@ public:
         return {};
     }
 
-    [[nodiscard]] constexpr std::string_view view() const noexcept { return {chars_.data(), length_}; }
+    [[nodiscard]] constexpr std::string_view view() const noexcept {
+        return {chars_.data(), length_};
+    }
     [[nodiscard]] constexpr const char* c_str() const noexcept { return chars_.data(); }
     [[nodiscard]] constexpr std::size_t size() const noexcept { return length_; }
     [[nodiscard]] constexpr bool empty() const noexcept { return length_ == 0; }

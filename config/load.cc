@@ -17,7 +17,9 @@ LoadResult<Config> load_text(std::string_view file_name, std::string_view text, 
                                             "few kilobytes"});
     }
     YamlTree tree;
-    if (auto error = parse_yaml_tree(file_name, text, tree)) return LoadResult<Config>(std::move(*error));
+    if (auto error = parse_yaml_tree(file_name, text, tree)) {
+        return LoadResult<Config>(std::move(*error));
+    }
     // An empty file is an empty mapping: the walk then names the first required key.
     const YamlNode empty_file;
     const YamlNode& root = tree.nodes.empty() ? empty_file : tree.nodes[0];
@@ -30,7 +32,9 @@ LoadResult<Config> load_text(std::string_view file_name, std::string_view text, 
 template <typename Config>
 LoadResult<Config> load_file(std::string_view path, Walk<Config> walk) {
     std::string text;
-    if (auto error = read_config_file(std::string(path), text)) return LoadResult<Config>(std::move(*error));
+    if (auto error = read_config_file(std::string(path), text)) {
+        return LoadResult<Config>(std::move(*error));
+    }
     return load_text(path, text, walk);
 }
 

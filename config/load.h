@@ -48,7 +48,7 @@ private:
 // the text in errors and anchors relative paths, as the path of a file would.
 [[nodiscard]] LoadResult<NodeConfig> load_node_config_from_text(std::string_view file_name,
                                                                 std::string_view text) noexcept;
-[[nodiscard]] LoadResult<GatewayConfig> load_gateway_config_from_text(std::string_view file_name,
-                                                                      std::string_view text) noexcept;
+[[nodiscard]] LoadResult<GatewayConfig> load_gateway_config_from_text(
+    std::string_view file_name, std::string_view text) noexcept;
 
 }  // namespace pinhole::config

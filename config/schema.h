@@ -70,7 +70,8 @@ enum class Transport : std::uint8_t { tcp, tls, ws, wss };
 struct GatewayUrl {
     Transport transport = Transport::tcp;
     HostPort server;
-    FixedString<max_url_path_chars> path;  // ws and wss only: the upgrade path, "/pinhole" by default
+    // ws and wss only: the path of the WebSocket upgrade, "/pinhole" by default.
+    FixedString<max_url_path_chars> path;
 };
 
 struct NodeGateway {

@@ -8,6 +8,7 @@
 namespace pinhole::config {
 
 [[nodiscard]] Status walk_node_config(Walker& walker, const YamlNode& root, NodeConfig& config);
-[[nodiscard]] Status walk_gateway_config(Walker& walker, const YamlNode& root, GatewayConfig& config);
+[[nodiscard]] Status walk_gateway_config(Walker& walker, const YamlNode& root,
+                                         GatewayConfig& config);
 
 }  // namespace pinhole::config

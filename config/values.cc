@@ -15,17 +15,16 @@ constexpr std::string_view host_port_examples =
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 // The value of a character already checked with isxdigit.
 unsigned hex_value(char c) {
-    return is_digit(c) ? static_cast<unsigned>(c - '0') : static_cast<unsigned>(std::tolower(c) - 'a' + 10);
+    return is_digit(c) ? static_cast<unsigned>(c - '0')
+                       : static_cast<unsigned>(std::tolower(c) - 'a' + 10);
 }
 bool all_digits(std::string_view text) { return std::all_of(text.begin(), text.end(), is_digit); }
-
-std::string code(std::string_view text) { return "`" + std::string(text) + "`"; }
 
 // "<where>: `<text>` <problem>" at `node`, or success when there is no problem.
 Status report(Walker& walker, const YamlNode& node, std::string_view where, std::string_view text,
               const Problem& problem) {
     if (!problem) return {};
-    return walker.fail(node, where, code(text) + " " + *problem);
+    return walker.fail(node, where, quote_value(text) + " " + *problem);
 }
 
 std::string format(const net::IpAddress& address) {
@@ -39,11 +38,13 @@ Problem check_label(std::string_view label) {
     if (label.size() > 63) return "has a label longer than 63 characters, the most DNS allows";
     for (const char c : label) {
         if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') {
-            return "has the character " + code(std::string_view(&c, 1)) +
+            return "has the character " + quote_value(std::string_view(&c, 1)) +
                    ": a host name is letters, digits, '-' and '_' between dots";
         }
     }
-    if (label.front() == '-' || label.back() == '-') return "has a label that starts or ends with '-'";
+    if (label.front() == '-' || label.back() == '-') {
+        return "has a label that starts or ends with '-'";
+    }
     return std::nullopt;
 }
 
@@ -58,10 +59,15 @@ struct HostAndPort {
 Problem split_host_port(std::string_view text, HostAndPort& parts) {
     if (text.starts_with('[')) {
         const std::size_t close = text.find(']');
-        if (close == std::string_view::npos) return "has `[` without `]`: expected [IPv6 address]:port";
+        if (close == std::string_view::npos) {
+            return "has `[` without `]`: expected [IPv6 address]:port";
+        }
         const std::string_view rest = text.substr(close + 1);
-        if (!rest.empty() && rest.front() != ':') return "has text after `]`: expected [IPv6 address]:port";
-        parts = {text.substr(1, close - 1), rest.empty() ? rest : rest.substr(1), !rest.empty(), true};
+        if (!rest.empty() && rest.front() != ':') {
+            return "has text after `]`: expected [IPv6 address]:port";
+        }
+        parts = {text.substr(1, close - 1), rest.empty() ? rest : rest.substr(1), !rest.empty(),
+                 true};
         return std::nullopt;
     }
     const std::size_t colon = text.rfind(':');
@@ -88,7 +94,8 @@ Problem parse_host_port(std::string_view text, std::uint16_t default_port, HostP
     const Result<net::IpAddress> address = net::parse_address(parts.host);
     if (parts.bracketed) {
         if (!address.ok() || !address.value().is_v6()) {
-            return "has " + code(parts.host) + " in brackets, which is not an IPv6 address "
+            return "has " + quote_value(parts.host) +
+                   " in brackets, which is not an IPv6 address "
                    "(brackets are for IPv6 only)";
         }
     }
@@ -104,7 +111,8 @@ Problem parse_gateway_path(Transport transport, std::string_view path,
     const bool websocket = transport == Transport::ws || transport == Transport::wss;
     if (!websocket) {
         if (path.empty() || path == "/") return std::nullopt;
-        return "has a path, which only ws:// and wss:// use: expected tcp://host:port or tls://host:port";
+        return "has a path, which only ws:// and wss:// use: expected tcp://host:port or "
+               "tls://host:port";
     }
     if (path.empty()) path = "/pinhole";  // where the gateway answers the WebSocket upgrade
     const bool printable = std::all_of(path.begin(), path.end(), [](char c) {
@@ -127,7 +135,8 @@ Problem parse_gateway_url(std::string_view text, GatewayUrl& url) {
     constexpr std::array<std::string_view, 4> schemes{"tcp", "tls", "ws", "wss"};
     const auto found = std::find(schemes.begin(), schemes.end(), scheme);
     if (found == schemes.end()) {
-        return "has the scheme " + code(scheme) + ": expected tcp, tls, ws or wss (lowercase)";
+        return "has the scheme " + quote_value(scheme) +
+               ": expected tcp, tls, ws or wss (lowercase)";
     }
     url.transport = static_cast<Transport>(found - schemes.begin());
     const std::string_view rest = text.substr(scheme_end + 3);
@@ -145,7 +154,9 @@ Problem parse_gateway_url(std::string_view text, GatewayUrl& url) {
         return "needs a port: tcp:// and tls:// have no standard one; expected such as "
                "tcp://gw.example.net:8443";
     }
-    if (auto problem = parse_host_port(authority, websocket ? default_port : 0, url.server)) return problem;
+    if (auto problem = parse_host_port(authority, websocket ? default_port : 0, url.server)) {
+        return problem;
+    }
     return parse_gateway_path(url.transport, path, url.path);
 }
 
@@ -160,11 +171,14 @@ Problem parse_interface_address(std::string_view text, InterfaceAddress& out) {
     unsigned length = bits;
     if (slash != std::string_view::npos) {
         const std::string_view digits = text.substr(slash + 1);
-        if (digits.empty() || digits.size() > 3 || !all_digits(digits)) return std::string(expected);
+        if (digits.empty() || digits.size() > 3 || !all_digits(digits)) {
+            return std::string(expected);
+        }
         length = 0;
         for (const char digit : digits) length = length * 10 + static_cast<unsigned>(digit - '0');
-        if (length > bits) return "has the prefix length /" + std::string(digits) +
-                                  ": expected at most /" + std::to_string(bits);
+        if (length > bits)
+            return "has the prefix length /" + std::string(digits) + ": expected at most /" +
+                   std::to_string(bits);
     }
     out = InterfaceAddress{address.value(), static_cast<std::uint8_t>(length)};
     return std::nullopt;
@@ -177,7 +191,9 @@ Problem parse_port(std::string_view text, std::uint16_t& port) {
     if (!text.empty() && text.size() <= 5 && all_digits(text)) {
         for (const char digit : text) value = value * 10 + static_cast<unsigned>(digit - '0');
     }
-    if (value == 0 || value > 65535) return "has the port " + code(text) + ": expected a port 1..65535";
+    if (value == 0 || value > 65535) {
+        return "has the port " + quote_value(text) + ": expected a port 1..65535";
+    }
     port = static_cast<std::uint16_t>(value);
     return std::nullopt;
 }
@@ -195,8 +211,9 @@ Problem parse_host_name(std::string_view text, HostName& name) {
         return "is not a valid IPv4 address: expected four numbers 0..255 such as 192.168.1.10";
     }
     std::string lowered(text);
-    std::transform(lowered.begin(), lowered.end(), lowered.begin(),
-                   [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
+    std::transform(lowered.begin(), lowered.end(), lowered.begin(), [](char c) {
+        return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    });
     if (!name.assign(lowered).ok()) return "is longer than 253 characters, the most a DNS name has";
     return std::nullopt;
 }
@@ -227,7 +244,8 @@ Problem parse_network(std::string_view text, net::Prefix& network) {
     return std::nullopt;
 }
 
-Problem parse_port_list(std::string_view text, FixedVector<PortRange, max_port_ranges_per_rule>& ports) {
+Problem parse_port_list(std::string_view text,
+                        FixedVector<PortRange, max_port_ranges_per_rule>& ports) {
     ports.clear();
     std::string_view rest = text == "*" ? std::string_view("1-65535") : text;
     // Bounded: each round consumes one comma-separated part.
@@ -236,7 +254,9 @@ Problem parse_port_list(std::string_view text, FixedVector<PortRange, max_port_r
         const std::string_view part = rest.substr(0, comma);
         more = comma != std::string_view::npos;
         rest = more ? rest.substr(comma + 1) : std::string_view("");
-        if (part.empty()) return "has an empty port (a stray comma?): expected ports like 80,443 or 1000-2000";
+        if (part.empty()) {
+            return "has an empty port (a stray comma?): expected ports like 80,443 or 1000-2000";
+        }
         const std::size_t dash = part.find('-');
         PortRange range;
         if (auto problem = parse_port(part.substr(0, dash), range.first)) return problem;
@@ -244,7 +264,9 @@ Problem parse_port_list(std::string_view text, FixedVector<PortRange, max_port_r
         if (dash != std::string_view::npos) {
             if (auto problem = parse_port(part.substr(dash + 1), range.last)) return problem;
         }
-        if (range.last < range.first) return "has the range " + code(part) + " backwards: write low-high";
+        if (range.last < range.first) {
+            return "has the range " + quote_value(part) + " backwards: write low-high";
+        }
         if (!ports.push_back(range).ok()) {
             return "has more than " + std::to_string(max_port_ranges_per_rule) +
                    " ports or ranges, the most one rule holds: split it into several rules";
@@ -257,8 +279,9 @@ Status read_key(Walker& walker, const YamlNode& node, std::string_view where, Ke
                 KeyBytes& key) {
     const bool secret = secrecy == KeySecrecy::private_key;
     std::string_view text;
-    const std::string expected = secret ? "a private key as `wg genkey` prints it (44 characters of base64)"
-                                        : "a public key as `wg pubkey` prints it (44 characters of base64)";
+    const std::string expected =
+        secret ? "a private key as `wg genkey` prints it (44 characters of base64)"
+               : "a public key as `wg pubkey` prints it (44 characters of base64)";
     if (auto status = read_text(walker, node, where, expected, text); !status.ok()) return status;
     std::array<std::uint8_t, 48> decoded{};  // room for a few bytes too many, to say how many
     const Result<std::size_t> length = base64_decode(text, decoded);
@@ -277,8 +300,9 @@ Status read_key(Walker& walker, const YamlNode& node, std::string_view where, Ke
     }
     std::fill(decoded.begin(), decoded.end(), std::uint8_t{0});
     // Never repeat a private key, even a broken one, into logs.
-    return walker.fail(node, where, (secret ? std::string("the private key") : code(text)) + " " +
-                                        problem + ": expected " + expected);
+    return walker.fail(node, where,
+                       (secret ? std::string("the private key") : quote_value(text)) + " " +
+                           problem + ": expected " + expected);
 }
 
 Status read_sha256(Walker& walker, const YamlNode& node, std::string_view where,
@@ -289,16 +313,19 @@ Status read_sha256(Walker& walker, const YamlNode& node, std::string_view where,
     std::string_view text;
     if (auto status = read_text(walker, node, where, expected, text); !status.ok()) return status;
     std::string hex;
-    std::copy_if(text.begin(), text.end(), std::back_inserter(hex), [](char c) { return c != ':'; });
+    std::copy_if(text.begin(), text.end(), std::back_inserter(hex),
+                 [](char c) { return c != ':'; });
     const bool is_hex = std::all_of(hex.begin(), hex.end(), [](char c) {
         return std::isxdigit(static_cast<unsigned char>(c)) != 0;
     });
     if (hex.size() != 64 || !is_hex) {
-        return walker.fail(node, where, code(text) + " is not a SHA-256 fingerprint: expected " +
-                                            std::string(expected));
+        return walker.fail(
+            node, where,
+            quote_value(text) + " is not a SHA-256 fingerprint: expected " + std::string(expected));
     }
     for (std::size_t i = 0; i < digest.size(); ++i) {
-        digest[i] = static_cast<std::uint8_t>(hex_value(hex[2 * i]) << 4 | hex_value(hex[2 * i + 1]));
+        digest[i] =
+            static_cast<std::uint8_t>(hex_value(hex[2 * i]) << 4 | hex_value(hex[2 * i + 1]));
     }
     return {};
 }
@@ -310,32 +337,38 @@ Status read_path(Walker& walker, const YamlNode& node, std::string_view where, P
         return status;
     }
     if (text.front() == '~') {
-        return walker.fail(node, where, code(text) + " starts with ~, which is not expanded here: "
-                                                     "write the full path");
+        return walker.fail(node, where,
+                           quote_value(text) +
+                               " starts with ~, which is not expanded here: "
+                               "write the full path");
     }
     const std::string_view base = walker.base_dir();
     const std::string resolved = text.front() == '/' ? std::string(text)
                                  : base == "/"       ? "/" + std::string(text)
                                                      : std::string(base) + "/" + std::string(text);
     if (!path.assign(resolved).ok()) {
-        return walker.fail(node, where, code(text) + " resolves to " + code(resolved) +
-                                            ", longer than the " + std::to_string(max_path_chars) +
-                                            " characters a path may have here");
+        return walker.fail(node, where,
+                           quote_value(text) + " resolves to " + quote_value(resolved) +
+                               ", longer than the " + std::to_string(max_path_chars) +
+                               " characters a path may have here");
     }
     return {};
 }
 
-Status check_name(Walker& walker, const YamlNode& node, std::string_view where, std::string_view text) {
+Status check_name(Walker& walker, const YamlNode& node, std::string_view where,
+                  std::string_view text) {
     const bool valid = !text.empty() && text.size() <= max_name_chars && text.front() >= 'a' &&
                        text.front() <= 'z' && text.back() != '-' &&
                        std::all_of(text.begin(), text.end(), [](char c) {
                            return (c >= 'a' && c <= 'z') || is_digit(c) || c == '-';
                        });
     if (valid) return {};
-    return walker.fail(node, where, code(text) + " is not a valid name: expected lowercase letters, "
-                                                 "digits and '-', starting with a letter, at most " +
-                                        std::to_string(max_name_chars) +
-                                        " characters (names become DNS labels)");
+    return walker.fail(node, where,
+                       quote_value(text) +
+                           " is not a valid name: expected lowercase letters, "
+                           "digits and '-', starting with a letter, at most " +
+                           std::to_string(max_name_chars) +
+                           " characters (names become DNS labels)");
 }
 
 Status read_name(Walker& walker, const YamlNode& node, std::string_view where, Name& name) {
@@ -358,17 +391,20 @@ Status read_host_port(Walker& walker, const YamlNode& node, std::string_view whe
 
 Status read_bind_endpoint(Walker& walker, const YamlNode& node, std::string_view where,
                           net::Endpoint& endpoint) {
-    constexpr std::string_view expected = "an address and port to listen on, such as [::]:8443 or "
-                                          "0.0.0.0:8443 (IPv6 in brackets)";
+    constexpr std::string_view expected =
+        "an address and port to listen on, such as [::]:8443 or "
+        "0.0.0.0:8443 (IPv6 in brackets)";
     std::string_view text;
     if (auto status = read_text(walker, node, where, expected, text); !status.ok()) return status;
     const Result<net::Endpoint> parsed = net::parse_endpoint(text);
     if (!parsed.ok()) {
-        return walker.fail(node, where, code(text) + " is not an address:port: expected " +
-                                            std::string(expected));
+        return walker.fail(
+            node, where,
+            quote_value(text) + " is not an address:port: expected " + std::string(expected));
     }
     if (parsed.value().port == 0) {
-        return walker.fail(node, where, code(text) + " has port 0: a server needs a fixed port 1..65535");
+        return walker.fail(node, where,
+                           quote_value(text) + " has port 0: a server needs a fixed port 1..65535");
     }
     endpoint = parsed.value();
     return {};
@@ -397,7 +433,8 @@ Status read_network(Walker& walker, const YamlNode& node, std::string_view where
 Status read_gateway_url(Walker& walker, const YamlNode& node, std::string_view where,
                         GatewayUrl& url) {
     std::string_view text;
-    if (auto status = read_text(walker, node, where, "a URL such as tcp://gw.example.net:8443", text);
+    if (auto status =
+            read_text(walker, node, where, "a URL such as tcp://gw.example.net:8443", text);
         !status.ok()) {
         return status;
     }

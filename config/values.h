@@ -51,8 +51,8 @@ enum class KeySecrecy : std::uint8_t { public_key, private_key };
 [[nodiscard]] Status read_host_port(Walker& walker, const YamlNode& node, std::string_view where,
                                     HostPort& destination);
 // A literal "address:port" to bind ("[::]:8443", "0.0.0.0:3478"); port 1..65535.
-[[nodiscard]] Status read_bind_endpoint(Walker& walker, const YamlNode& node, std::string_view where,
-                                        net::Endpoint& endpoint);
+[[nodiscard]] Status read_bind_endpoint(Walker& walker, const YamlNode& node,
+                                        std::string_view where, net::Endpoint& endpoint);
 // An overlay address of this node, "10.77.0.2" or "10.77.0.2/24".
 [[nodiscard]] Status read_interface_address(Walker& walker, const YamlNode& node,
                                             std::string_view where, InterfaceAddress& address);

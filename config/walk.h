@@ -29,7 +29,8 @@ public:
     [[nodiscard]] std::string_view base_dir() const { return base_dir_; }
 
     // Records the error (only the first counts) and returns Errc::malformed to pass upwards.
-    [[nodiscard]] Status fail(const YamlNode& node, std::string_view where, std::string_view message);
+    [[nodiscard]] Status fail(const YamlNode& node, std::string_view where,
+                              std::string_view message);
     [[nodiscard]] LoadError take_error();
 
 private:
@@ -38,6 +39,10 @@ private:
     std::string base_dir_;
     std::optional<LoadError> error_;
 };
+
+// `text` in backquotes for a message, cut short if long: errors echo what the user wrote, but a
+// megabyte of it helps nobody.
+[[nodiscard]] std::string quote_value(std::string_view text);
 
 // "parent.key" and "list[index]", the paths messages name.
 [[nodiscard]] std::string member_path(std::string_view parent, std::string_view key);

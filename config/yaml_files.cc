@@ -16,7 +16,9 @@ std::string LoadError::to_string() const {
 
 std::optional<LoadError> read_config_file(const std::string& path, std::string& text) noexcept {
     std::FILE* file = std::fopen(path.c_str(), "rb");
-    if (file == nullptr) return LoadError{path, 0, 0, std::string("cannot open: ") + std::strerror(errno)};
+    if (file == nullptr) {
+        return LoadError{path, 0, 0, std::string("cannot open: ") + std::strerror(errno)};
+    }
     text.clear();
     std::array<char, 4096> chunk{};
     int read_errno = 0;
@@ -30,7 +32,9 @@ std::optional<LoadError> read_config_file(const std::string& path, std::string& 
         }
     }
     std::fclose(file);
-    if (read_errno != 0) return LoadError{path, 0, 0, std::string("cannot read: ") + std::strerror(read_errno)};
+    if (read_errno != 0) {
+        return LoadError{path, 0, 0, std::string("cannot read: ") + std::strerror(read_errno)};
+    }
     if (text.size() > max_config_file_bytes) {
         return LoadError{path, 0, 0,
                          "the file is larger than 1 MiB; a pinhole config is a few kilobytes "
@@ -39,7 +43,8 @@ std::optional<LoadError> read_config_file(const std::string& path, std::string& 
     return std::nullopt;
 }
 
-std::optional<LoadError> check_yaml_text(std::string_view file_name, std::string_view text) noexcept {
+std::optional<LoadError> check_yaml_text(std::string_view file_name,
+                                         std::string_view text) noexcept {
     YamlTree tree;
     if (auto error = parse_yaml_tree(file_name, text, tree)) return error;
     if (tree.nodes.empty() || tree.nodes[0].kind != YamlNode::Kind::mapping) {

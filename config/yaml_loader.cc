@@ -31,13 +31,16 @@ std::string explain_parser_message(const std::string& message) {
     static constexpr std::array<Hint, 6> hints{{
         {"end of map not found", "check the indentation: keys of one mapping line up, spaces only"},
         {"illegal map value", "check the indentation, and quote values that contain \": \""},
-        {"the referenced anchor is not defined", "quote values that start with *, e.g. \"*.lan:22\""},
+        {"the referenced anchor is not defined",
+         "quote values that start with *, e.g. \"*.lan:22\""},
         {"alias not found after *", "quote values that start with *, e.g. \"*.lan:22\""},
         {"illegal character found while scanning alias", "quote values that start with *"},
         {"end of sequence flow not found", "a list in brackets needs its closing ]"},
     }};
     for (const Hint& hint : hints) {
-        if (message.starts_with(hint.parser_says)) return message + " (" + std::string(hint.hint) + ")";
+        if (message.starts_with(hint.parser_says)) {
+            return message + " (" + std::string(hint.hint) + ")";
+        }
     }
     return message;
 }
@@ -62,8 +65,9 @@ public:
         add(YamlNode::Kind::null, position);  // may move the nodes: `key` is stale from here
     }
     void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override {
-        throw YAML::ParserException(mark, "aliases (*name) are not supported in pinhole configs: "
-                                          "write the value out (and quote values that start with *)");
+        throw YAML::ParserException(mark,
+                                    "aliases (*name) are not supported in pinhole configs: "
+                                    "write the value out (and quote values that start with *)");
     }
     void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
                   const std::string& value) override {
@@ -92,20 +96,26 @@ private:
     }
     // The `-` before `mark` across blanks, if the innermost open container is a sequence.
     YAML::Mark empty_item_dash(const YAML::Mark& mark) const {
-        const bool in_sequence = !open_.empty() && tree_.nodes[open_.back()].kind == YamlNode::Kind::sequence;
+        const bool in_sequence =
+            !open_.empty() && tree_.nodes[open_.back()].kind == YamlNode::Kind::sequence;
         if (!in_sequence || mark.pos < 0) return mark;
         std::size_t end = std::min(static_cast<std::size_t>(mark.pos), text_.size());
         int line = mark.line;
+        const auto is_blank = [](char c) {
+            return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+        };
         // Bounded by the text: each step moves one character back.
-        for (; end > 0 && std::string_view(" \t\r\n").find(text_[end - 1]) != std::string_view::npos; --end) {
-            if (text_[end - 1] == '\n') --line;
+        while (end > 0 && is_blank(text_[end - 1])) {
+            --end;
+            if (text_[end] == '\n') --line;
         }
         if (end == 0 || text_[end - 1] != '-') return mark;
         const std::size_t dash = end - 1;
         const std::size_t newline = text_.rfind('\n', dash);
         YAML::Mark position = mark;
         position.line = line;
-        position.column = static_cast<int>(newline == std::string_view::npos ? dash : dash - newline - 1);
+        position.column =
+            static_cast<int>(newline == std::string_view::npos ? dash : dash - newline - 1);
         return position;
     }
     // The key whose value comes next, if the innermost open container is a mapping.
@@ -135,7 +145,8 @@ public:
     void OnDocumentEnd() override {}
     void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
     void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  const std::string&) override {}
     void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
                          YAML::EmitterStyle::value) override {}
     void OnSequenceEnd() override {}

@@ -16,7 +16,9 @@ namespace {
 void check_error(const pinhole::config::LoadError& error) {
     const bool whole_file = error.line == 0 && error.column == 0;
     const bool positioned = error.line > 0 && error.column > 0;
-    if (error.file.empty() || error.message.empty() || !(whole_file || positioned)) __builtin_trap();
+    if (error.file.empty() || error.message.empty() || !(whole_file || positioned)) {
+        __builtin_trap();
+    }
 }
 
 void check_node(const pinhole::config::NodeConfig& config) {
@@ -25,7 +27,9 @@ void check_node(const pinhole::config::NodeConfig& config) {
     if (!config.key.has_private_key && config.key.data_dir.empty()) __builtin_trap();
     for (const Peer& peer : config.peers) {
         for (const AllowRule& rule : peer.allow) {
-            if (rule.kind == AllowKind::service && rule.service_index >= config.services.size()) __builtin_trap();
+            if (rule.kind == AllowKind::service && rule.service_index >= config.services.size()) {
+                __builtin_trap();
+            }
             if (rule.kind != AllowKind::service && rule.ports.empty()) __builtin_trap();
         }
     }

@@ -47,16 +47,20 @@ TEST(ConfigExamples, GatewayLoads) {
 
 TEST(ConfigExamples, ShowEveryKey) {
     const std::string nodes = read(examples + "/agent.yaml") + read(examples + "/client.yaml");
-    for (const char* key : {"key:", "private_key:", "data_dir:", "listen_port:", "address:", "mtu:",
-                            "gateway:", "url:", "public_key:", "cert_sha256:", "ca_file:", "services:",
-                            "target:", "port:", "proxy_protocol:", "peers:", "name:",
-                            "preshared_key_file:", "endpoint:", "allowed_ips:",
-                            "persistent_keepalive:", "allow:", "path:"}) {
+    for (const char* key : {"key:",         "private_key:", "data_dir:",
+                            "listen_port:", "address:",     "mtu:",
+                            "gateway:",     "url:",         "public_key:",
+                            "cert_sha256:", "ca_file:",     "services:",
+                            "target:",      "port:",        "proxy_protocol:",
+                            "peers:",       "name:",        "preshared_key_file:",
+                            "endpoint:",    "allowed_ips:", "persistent_keepalive:",
+                            "allow:",       "path:"}) {
         EXPECT_NE(nodes.find(key), std::string::npos) << key;
     }
     const std::string gateway = read(examples + "/gateway.yaml");
-    for (const char* key : {"key:", "data_dir:", "listen:", "tls:", "cert:", "udp:",
-                            "authorized_keys:", "limits:", "max_channels:", "channel_buffer_bytes:"}) {
+    for (const char* key :
+         {"key:", "data_dir:", "listen:", "tls:", "cert:", "udp:", "authorized_keys:", "limits:",
+          "max_channels:", "channel_buffer_bytes:"}) {
         EXPECT_NE(gateway.find(key), std::string::npos) << key;
     }
 }

@@ -57,13 +57,15 @@ TEST(ConfigValues, RefusesBadHostNames) {
     EXPECT_NE(parse_host_name("a.lan.", name)->find("empty label"), std::string::npos);
     EXPECT_NE(parse_host_name("-a.lan", name)->find("starts or ends with '-'"), std::string::npos);
     EXPECT_NE(parse_host_name("a b", name)->find("the character ` `"), std::string::npos);
-    EXPECT_NE(parse_host_name(std::string(64, 'a'), name)->find("longer than 63"), std::string::npos);
+    EXPECT_NE(parse_host_name(std::string(64, 'a'), name)->find("longer than 63"),
+              std::string::npos);
     EXPECT_NE(parse_host_name(std::string(63, 'a') + "." + std::string(63, 'b') + "." +
                                   std::string(63, 'c') + "." + std::string(62, 'd'),
                               name)
                   ->find("longer than 253"),
               std::string::npos);
-    EXPECT_NE(parse_host_name("10.0.0.300", name)->find("not a valid IPv4 address"), std::string::npos);
+    EXPECT_NE(parse_host_name("10.0.0.300", name)->find("not a valid IPv4 address"),
+              std::string::npos);
 }
 
 TEST(ConfigValues, ParsesNetworks) {
@@ -79,7 +81,8 @@ TEST(ConfigValues, ParsesNetworks) {
     EXPECT_NE(parse_network("10.1.2.3/8", network)->find("write 10.0.0.0/8"), std::string::npos);
     EXPECT_NE(parse_network("fd00::1/64", network)->find("write fd00::/64"), std::string::npos);
     EXPECT_NE(parse_network("10.0.0.0/33", network)->find("bad prefix length"), std::string::npos);
-    EXPECT_NE(parse_network("printer/24", network)->find("is not an IP network"), std::string::npos);
+    EXPECT_NE(parse_network("printer/24", network)->find("is not an IP network"),
+              std::string::npos);
 }
 
 TEST(ConfigValues, ParsesPortLists) {
@@ -101,7 +104,8 @@ TEST(ConfigValues, ParsesPortLists) {
 }
 
 TEST(ConfigValues, SuggestsTheClosestKey) {
-    constexpr std::array<std::string_view, 4> keys{"listen_port", "mtu", "peers", "persistent_keepalive"};
+    constexpr std::array<std::string_view, 4> keys{"listen_port", "mtu", "peers",
+                                                   "persistent_keepalive"};
     EXPECT_EQ(closest_match("listn_port", keys), "listen_port");
     EXPECT_EQ(closest_match("listen-port", keys), "listen_port");
     EXPECT_EQ(closest_match("MTU", keys), "mtu");
@@ -111,6 +115,13 @@ TEST(ConfigValues, SuggestsTheClosestKey) {
     EXPECT_EQ(closest_match("colour", keys), "");
     EXPECT_EQ(closest_match("", keys), "");
     EXPECT_EQ(closest_match(std::string(100, 'x'), keys), "");
+}
+
+TEST(ConfigValues, QuotesShortTextWholeAndLongTextCut) {
+    EXPECT_EQ(quote_value("ssh"), "`ssh`");
+    const std::string cut = quote_value(std::string(1000, 'x'));
+    EXPECT_EQ(cut.size(), 62u);
+    EXPECT_TRUE(cut.ends_with("...`"));
 }
 
 TEST(ConfigValues, FindsTheDirectoryOfAConfigFile) {
