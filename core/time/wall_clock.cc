@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "core/util/endian.h"
+
 namespace pinhole {
 namespace {
 
@@ -25,8 +27,7 @@ Status WallClock::start() noexcept {
     const Result<std::size_t> read =
         storage_.read(floor_record, port::Secrecy::public_record, record);
     if (read.ok() && read.value() == record.size()) {
-        floor_ns_ = 0;
-        for (const std::uint8_t byte : record) floor_ns_ = (floor_ns_ << 8) | byte;
+        floor_ns_ = load_be64(record.data());
     } else if (!read.ok() && read.error() != Errc::not_found) {
         return read.error();
     }
@@ -50,12 +51,8 @@ port::WallTime WallClock::now() noexcept {
 }
 
 Status WallClock::raise_floor() noexcept {
-    std::uint64_t now_ns = to_ns(now());
     std::array<std::uint8_t, floor_record_bytes> record{};
-    for (std::size_t i = record.size(); i-- > 0;) {
-        record[i] = static_cast<std::uint8_t>(now_ns);
-        now_ns >>= 8;
-    }
+    store_be64(record.data(), to_ns(now()));
     return storage_.write(floor_record, port::Secrecy::public_record, record);
 }
 
