@@ -241,7 +241,12 @@ TEST(NodeConfig, RefusesMorePeersThanTheBoardBudget) {
         key[1] = static_cast<std::uint8_t>(i >> 8);
         std::array<char, 45> key_text{};
         ASSERT_TRUE(base64_encode(key, key_text).ok());
-        text += "  - {name: p" + std::to_string(i) + ", public_key: \"" + key_text.data() + "\"}\n";
+        // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) on the chained form at -O3.
+        text += "  - {name: p";
+        text += std::to_string(i);
+        text += ", public_key: \"";
+        text += key_text.data();
+        text += "\"}\n";
     }
     const auto result = load_text(text);
     ASSERT_FALSE(result.ok());
