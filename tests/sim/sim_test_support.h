@@ -6,10 +6,18 @@
 
 #include <cstdint>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
 #include "port/sim/world.h"
+
+namespace pinhole {
+
+// Failure messages name errors ("timed out"), not bytes.
+inline void PrintTo(Errc error, std::ostream* out) { *out << describe(error); }
+
+}  // namespace pinhole
 
 namespace pinhole::sim::testing_support {
 
@@ -132,6 +140,43 @@ public:
 private:
     World& world_;
     HostTcp& tcp_;
+};
+
+// Writes all of `data`, a chunk at a time, going on whenever the port says it may.
+class BulkSender final : public StreamRecorder {
+public:
+    BulkSender(World& world, HostTcp& tcp, std::vector<std::uint8_t> data)
+        : StreamRecorder(world, tcp), tcp_(tcp), data_(std::move(data)) {}
+
+    void on_connected(port::TcpConnectionId connection, Errc result) noexcept override {
+        StreamRecorder::on_connected(connection, result);
+        if (result == Errc::ok) send_more();
+    }
+    void on_writable(port::TcpConnectionId connection) noexcept override {
+        StreamRecorder::on_writable(connection);
+        send_more();
+    }
+    void send_more() {
+        for (int i = 0; i < 1000 && offset < data_.size(); ++i) {
+            const std::size_t chunk = std::min<std::size_t>(1500, data_.size() - offset);
+            const Result<std::size_t> written =
+                tcp_.write(id, std::span(data_).subspan(offset, chunk));
+            if (!written.ok()) {
+                last_write_error = written.error();
+                return;
+            }
+            offset += written.value();
+        }
+        if (offset == data_.size() && close_when_done) tcp_.close(id, false);
+    }
+
+    std::size_t offset = 0;
+    bool close_when_done = false;
+    Errc last_write_error = Errc::ok;
+
+private:
+    HostTcp& tcp_;
+    std::vector<std::uint8_t> data_;
 };
 
 // A test server: accepts every connection (unless told to refuse) and records each in its own

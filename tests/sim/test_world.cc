@@ -109,10 +109,9 @@ std::uint64_t busy_run_trace(std::uint64_t seed) {
 
     TestServer server(*world, *hosts[7]);
     EXPECT_TRUE(hosts[7]->listen(80, server).ok());
-    StreamRecorder client(*world, hosts[0]->tcp());
-    const auto connection = hosts[0]->tcp().connect({v4(10, 0, 0, 8), 80}, client).value();
-    const std::vector<std::uint8_t> data = pattern(3000);
-    bool written = false;
+    const std::vector<std::uint8_t> data = pattern(30'000);
+    BulkSender client(*world, hosts[0]->tcp(), data);
+    EXPECT_TRUE(hosts[0]->tcp().connect({v4(10, 0, 0, 8), 80}, client).ok());
     for (int round = 0; round < 200; ++round) {
         for (std::size_t from = 0; from < hosts.size(); ++from) {
             const std::uint8_t to = static_cast<std::uint8_t>((from + 1 + round) % 8 + 1);
@@ -121,15 +120,12 @@ std::uint64_t busy_run_trace(std::uint64_t seed) {
         }
         if (round == 50) world->partition(*hosts[1], *hosts[2]);
         if (round == 120) world->heal_all();
-        if (client.connected_result == Errc::ok && !written) {
-            EXPECT_EQ(hosts[0]->tcp().write(connection, data).value(), data.size());
-            written = true;
-        }
         EXPECT_TRUE(world->run_for(7).ok());
     }
     EXPECT_TRUE(world->run_for(60'000).ok());
     EXPECT_GT(inbox.received.size(), 1000u);
-    EXPECT_EQ(server.accepted.at(0)->bytes, data);
+    EXPECT_EQ(server.accepted.size(), 1u);
+    EXPECT_TRUE(server.accepted.at(0)->bytes == data);
     return world->trace_hash();
 }
 
@@ -145,7 +141,7 @@ TEST(SimReplay, TheSameSeedGivesTheSameTraceAndAnotherSeedAnother) {
 // armhf under qemu): nothing in the model depends on word size, endianness or the build type.
 // A deliberate change to the model changes this value: update it in the same commit.
 TEST(SimReplay, AFixedSeedHasTheSameTraceOnEveryPlatform) {
-    EXPECT_EQ(busy_run_trace(77), 0xc8dbd2a4770a26f7ULL);
+    EXPECT_EQ(busy_run_trace(77), 0x0ce2a3cfec843468ULL);
 }
 
 TEST(SimSeed, RandomSeedsDiffer) { EXPECT_NE(random_seed(), random_seed()); }
