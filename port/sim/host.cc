@@ -38,7 +38,8 @@ Host::Host(World& world, HostIndex index, const HostOptions& options) noexcept
     PINHOLE_ASSERT(options.addresses.size() <= max_addresses_per_host);
     for (const net::IpAddress& address : options.addresses) {
         PINHOLE_ASSERT(address.family != net::Family::none);
-        PINHOLE_ASSERT(addresses_.push_back(address).ok());
+        const Status added = addresses_.push_back(address);
+        PINHOLE_ASSERT(added.ok());
     }
 }
 

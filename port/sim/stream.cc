@@ -407,7 +407,8 @@ void HostTcp::park(Connection& receiver, Event& packet) noexcept {
         return;
     }
     // Distinct packets ahead of the gap are all in the sender's flight: the cap bounds them.
-    PINHOLE_ASSERT(receiver.parked.push_back(&packet).ok());
+    const Status parked = receiver.parked.push_back(&packet);
+    PINHOLE_ASSERT(parked.ok());
 }
 
 void HostTcp::take_in_order(Connection& receiver, Event& packet, Arrival& arrival) noexcept {

@@ -46,9 +46,9 @@ World::World(const WorldOptions& options) noexcept
 }
 
 Host& World::add_host(const HostOptions& options) noexcept {
-    PINHOLE_ASSERT(!hosts_.full());
     const auto index = static_cast<HostIndex>(hosts_.size());
-    PINHOLE_ASSERT(hosts_.emplace_back(*this, index, options).ok());
+    const Status added = hosts_.emplace_back(*this, index, options);
+    PINHOLE_ASSERT(added.ok());  // more hosts than max_hosts_per_world: a bug in the test
     return hosts_.back();
 }
 
