@@ -78,10 +78,12 @@ void Blake2s::wipe() noexcept {
 Status blake2s(std::span<std::uint8_t> digest, std::span<const std::uint8_t> data,
                std::span<const std::uint8_t> key) noexcept {
     Blake2s hash;
-    const Status started = hash.init(digest.size(), key);
-    if (!started.ok()) return started;
-    hash.update(data);
-    return hash.final(digest);
+    Status status = hash.init(digest.size(), key);
+    if (status.ok()) {
+        hash.update(data);
+        status = hash.final(digest);
+    }
+    return status;
 }
 
 }  // namespace pinhole::crypto
