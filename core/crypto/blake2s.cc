@@ -4,9 +4,9 @@
 #include <cstring>
 
 #include "core/crypto/backend/blake2s.h"
-#include "core/crypto/byte_order.h"
 #include "core/crypto/ct.h"
 #include "core/util/assert.h"
+#include "core/util/endian.h"
 
 namespace pinhole::crypto {
 
@@ -59,7 +59,7 @@ Status Blake2s::final(std::span<std::uint8_t> digest) noexcept {
         hashed_bytes_ += buffered_bytes_;
         backend::blake2s_compress(chain_, block_, hashed_bytes_, true);
         std::array<std::uint8_t, blake2s_max_digest_bytes> full;
-        for (std::size_t i = 0; i < chain_.size(); i++) detail::store32_le(&full[4 * i], chain_[i]);
+        for (std::size_t i = 0; i < chain_.size(); i++) store_le32(&full[4 * i], chain_[i]);
         std::memcpy(digest.data(), full.data(), digest.size());
         zeroize_object(full);
     }

@@ -3,8 +3,8 @@
 #include <functional>
 
 #include "core/crypto/backend/chacha20poly1305.h"
-#include "core/crypto/byte_order.h"
 #include "core/crypto/ct.h"
+#include "core/util/endian.h"
 
 namespace pinhole::crypto {
 namespace {
@@ -50,7 +50,7 @@ Status chacha20poly1305_open(std::span<std::uint8_t> plaintext, const ChaCha20Po
 
 ChaCha20Poly1305Nonce chacha20poly1305_counter_nonce(std::uint64_t counter) noexcept {
     ChaCha20Poly1305Nonce nonce{};
-    detail::store64_le(&nonce[4], counter);
+    store_le64(&nonce[4], counter);
     return nonce;
 }
 

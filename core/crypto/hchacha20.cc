@@ -3,9 +3,9 @@
 // addition. Written from the draft and RFC 8439 section 2.1-2.3.
 #include <bit>
 
-#include "core/crypto/byte_order.h"
 #include "core/crypto/ct.h"
 #include "core/crypto/xchacha20poly1305.h"
+#include "core/util/endian.h"
 
 namespace pinhole::crypto {
 namespace {
@@ -35,8 +35,8 @@ void hchacha20(ChaCha20Poly1305Key& subkey, const ChaCha20Poly1305Key& key,
                const HChaCha20Nonce& nonce) noexcept {
     ChaChaState x;
     for (std::size_t i = 0; i < 4; i++) x[i] = chacha20_constants[i];
-    for (std::size_t i = 0; i < 8; i++) x[4 + i] = detail::load32_le(&key[4 * i]);
-    for (std::size_t i = 0; i < 4; i++) x[12 + i] = detail::load32_le(&nonce[4 * i]);
+    for (std::size_t i = 0; i < 8; i++) x[4 + i] = load_le32(&key[4 * i]);
+    for (std::size_t i = 0; i < 4; i++) x[12 + i] = load_le32(&nonce[4 * i]);
     for (int round = 0; round < chacha20_double_rounds; round++) {
         quarter_round(x, 0, 4, 8, 12);  // columns
         quarter_round(x, 1, 5, 9, 13);
@@ -48,8 +48,8 @@ void hchacha20(ChaCha20Poly1305Key& subkey, const ChaCha20Poly1305Key& key,
         quarter_round(x, 3, 4, 9, 14);
     }
     for (std::size_t i = 0; i < 4; i++) {
-        detail::store32_le(&subkey[4 * i], x[i]);
-        detail::store32_le(&subkey[16 + 4 * i], x[12 + i]);
+        store_le32(&subkey[4 * i], x[i]);
+        store_le32(&subkey[16 + 4 * i], x[12 + i]);
     }
     zeroize_object(x);
 }

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "core/crypto/byte_order.h"
 #include "core/util/assert.h"
+#include "core/util/endian.h"
 
 namespace pinhole::crypto {
 namespace {
@@ -19,8 +19,8 @@ constexpr std::uint32_t nanoseconds_per_second = 1'000'000'000;
 Tai64n tai64n_encode(const port::WallTime& time) noexcept {
     PINHOLE_ASSERT(time.nanoseconds < nanoseconds_per_second);  // the port's contract
     Tai64n stamp;
-    detail::store64_be(&stamp[0], tai64_label_unix_epoch + time.seconds);
-    detail::store32_be(&stamp[8], time.nanoseconds & ~tai64n_whitener_mask);
+    store_be64(&stamp[0], tai64_label_unix_epoch + time.seconds);
+    store_be32(&stamp[8], time.nanoseconds & ~tai64n_whitener_mask);
     return stamp;
 }
 

@@ -4,8 +4,8 @@
 
 #include <bit>
 
-#include "core/crypto/byte_order.h"
 #include "core/crypto/ct.h"
+#include "core/util/endian.h"
 
 namespace pinhole::crypto::backend {
 namespace {
@@ -58,7 +58,7 @@ void blake2s_compress(std::array<std::uint32_t, 8>& chain,
                       std::span<const std::uint8_t, blake2s_block_bytes> block,
                       std::uint64_t hashed_bytes, bool is_last_block) noexcept {
     WorkVector m;
-    for (std::size_t i = 0; i < m.size(); i++) m[i] = detail::load32_le(&block[4 * i]);
+    for (std::size_t i = 0; i < m.size(); i++) m[i] = load_le32(&block[4 * i]);
     WorkVector v;
     for (std::size_t i = 0; i < 8; i++) {
         v[i] = chain[i];
