@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <span>
 
+#include "core/crypto/blake2s.h"
 #include "core/crypto/chacha20poly1305.h"
 #include "core/crypto/ct.h"
 #include "core/crypto/x25519.h"
@@ -32,6 +33,18 @@ constexpr std::array<std::uint8_t, 12> aead_aad = {0x50, 0x51, 0x52, 0x53, 0xc0,
                                                    0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7};
 constexpr std::array<std::uint8_t, 16> aead_expected_tag = {
     0x1a, 0xe1, 0x0b, 0x59, 0x4f, 0x09, 0xe2, 0x6a, 0x7e, 0x90, 0x2e, 0xcb, 0xd0, 0x60, 0x06, 0x91};
+
+constexpr crypto::Blake2s256 blake2s_abc_expected = {
+    0x50, 0x8c, 0x5e, 0x8c, 0x32, 0x7c, 0x14, 0xe2, 0xe1, 0xa7, 0x2b, 0xa3, 0x4e, 0xeb, 0x45, 0x2f,
+    0x37, 0x45, 0x8b, 0x20, 0x9e, 0xd6, 0x3a, 0x29, 0x4d, 0x99, 0x9b, 0x4c, 0x86, 0x67, 0x59, 0x82};
+
+SelfTestResult check_blake2s() noexcept {
+    constexpr std::array<std::uint8_t, 3> abc = {'a', 'b', 'c'};
+    crypto::Blake2s256 digest{};
+    const bool same = crypto::blake2s(digest, abc).ok() &&
+                      crypto::constant_time_equal(digest, blake2s_abc_expected);
+    return same ? SelfTestResult::ok : SelfTestResult::blake2s_mismatch;
+}
 
 SelfTestResult check_x25519() noexcept {
     crypto::X25519Key shared;
@@ -67,6 +80,8 @@ SelfTestResult check_chachapoly() noexcept {
 SelfTestResult run_crypto_self_test() noexcept {
     const SelfTestResult x25519 = check_x25519();
     if (x25519 != SelfTestResult::ok) return x25519;
+    const SelfTestResult blake2s = check_blake2s();
+    if (blake2s != SelfTestResult::ok) return blake2s;
     return check_chachapoly();
 }
 
@@ -77,6 +92,7 @@ const char* describe(SelfTestResult result) noexcept {
         case SelfTestResult::chachapoly_setup_failed: return "ChaCha20-Poly1305 refused to seal";
         case SelfTestResult::chachapoly_tag_mismatch: return "ChaCha20-Poly1305 disagrees with RFC 8439";
         case SelfTestResult::chachapoly_open_failed: return "ChaCha20-Poly1305 cannot open its own seal";
+        case SelfTestResult::blake2s_mismatch: return "BLAKE2s disagrees with RFC 7693";
     }
     return "unknown self-test result";
 }

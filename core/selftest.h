@@ -13,6 +13,7 @@ enum class SelfTestResult : std::uint8_t {
     chachapoly_setup_failed,
     chachapoly_tag_mismatch, // RFC 8439 section 2.8.2
     chachapoly_open_failed,  // the sealed vector does not open again
+    blake2s_mismatch,        // RFC 7693 appendix B ("abc")
 };
 
 [[nodiscard]] SelfTestResult run_crypto_self_test() noexcept;

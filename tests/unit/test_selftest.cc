@@ -11,7 +11,8 @@ TEST(CryptoSelfTest, EveryResultHasADescription) {
     for (const auto result : {SelfTestResult::ok, SelfTestResult::x25519_mismatch,
                               SelfTestResult::chachapoly_setup_failed,
                               SelfTestResult::chachapoly_tag_mismatch,
-                              SelfTestResult::chachapoly_open_failed}) {
+                              SelfTestResult::chachapoly_open_failed,
+                              SelfTestResult::blake2s_mismatch}) {
         EXPECT_STRNE(pinhole::describe(result), "unknown self-test result");
     }
 }
