@@ -22,7 +22,7 @@ struct InitOptions {
 };
 
 bool parse_init_options(Arguments arguments, InitOptions& options) {
-    for (std::size_t i = 0; i < arguments.size(); i++) {
+    for (std::size_t i = 0; i < arguments.size(); i += 2) {  // every option takes a value
         const std::string_view flag = arguments[i];
         const char* value = i + 1 < arguments.size() ? arguments[i + 1] : nullptr;
         const char** slot = flag == "-d"              ? &options.directory
@@ -32,7 +32,6 @@ bool parse_init_options(Arguments arguments, InitOptions& options) {
                                                       : nullptr;
         if (slot == nullptr || value == nullptr) return false;
         *slot = value;
-        i++;
     }
     return options.directory != nullptr &&
            (options.gateway_url == nullptr) == (options.gateway_key == nullptr) &&
@@ -114,11 +113,14 @@ int init(Arguments arguments) {
 int import_invite(Arguments arguments) {
     const char* name = "agent";
     const char* text = nullptr;
-    for (std::size_t i = 0; i < arguments.size(); i++) {
+    std::size_t i = 0;
+    while (i < arguments.size()) {  // each pass takes one or two arguments
         if (std::strcmp(arguments[i], "--name") == 0 && i + 1 < arguments.size()) {
-            name = arguments[++i];
+            name = arguments[i + 1];
+            i += 2;
         } else {
             text = arguments[i];
+            i += 1;
         }
     }
     if (text == nullptr) {
