@@ -5,6 +5,7 @@
 
 #define PINHOLE_BOARD_NAME "linux"
 #define PINHOLE_BUDGET_MAX_PEERS 64
+#define PINHOLE_BUDGET_MAX_ALLOWED_IPS 256      /* allowed-source prefixes over all peers */
 #define PINHOLE_BUDGET_MAX_STREAMS 32           /* concurrent overlay TCP connections */
 #define PINHOLE_BUDGET_OVERLAY_MTU_BYTES 1420   /* WireGuard's default; config may lower it */
 #define PINHOLE_BUDGET_TCP_WINDOW_BYTES (256 * 1024)
