@@ -31,9 +31,8 @@ struct Keypair {
     bool initiator = false;          // we sent the initiation of its handshake
     bool valid = false;              // holds keys; false once wiped
 
-    // Older than `reject_after_time_ms` (REJECT_AFTER_TIME): neither sends nor receives.
-    [[nodiscard]] bool expired(std::uint32_t now_ms,
-                               std::uint32_t reject_after_time_ms) const noexcept;
+    // At least `lifetime_ms` old (REJECT_AFTER_TIME): neither sends nor receives.
+    [[nodiscard]] bool expired(std::uint32_t now_ms, std::uint32_t lifetime_ms) const noexcept;
     // Zeroes the keys and marks the keypair invalid.
     void wipe() noexcept;
 };
@@ -57,10 +56,9 @@ public:
     // complete for the responder). The dropped index, if any, goes to `dropped`.
     [[nodiscard]] bool received_with(const Keypair& keypair, DroppedIndices& dropped) noexcept;
 
-    // Drops (and wipes) every keypair older than `reject_after_time_ms` or whose sending
-    // counter reached REJECT_AFTER_MESSAGES.
-    [[nodiscard]] DroppedIndices expire(std::uint32_t now_ms,
-                                        std::uint32_t reject_after_time_ms) noexcept;
+    // Drops (and wipes) every keypair at least `lifetime_ms` old (REJECT_AFTER_TIME) or whose
+    // sending counter reached REJECT_AFTER_MESSAGES.
+    [[nodiscard]] DroppedIndices expire(std::uint32_t now_ms, std::uint32_t lifetime_ms) noexcept;
 
     // Drops everything (the zero-key-material timer, a removed peer).
     [[nodiscard]] DroppedIndices clear() noexcept;
