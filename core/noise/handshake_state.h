@@ -108,6 +108,9 @@ private:
     // MixKey(DH(private_key, public_key)); Errc::weak_key for an all-zero result.
     [[nodiscard]] Status mix_dh(const crypto::X25519Key& private_key,
                                 const crypto::X25519Key& public_key) noexcept;
+    [[nodiscard]] Status take_ephemeral(const crypto::X25519Key& ephemeral_private) noexcept;
+    // Wipes private keys, psk, ck and k; keeps h and the public keys.
+    void wipe_secrets() noexcept;
 
     SymmetricState symmetric_;
     crypto::X25519Key local_static_private_{};

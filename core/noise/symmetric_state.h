@@ -83,6 +83,8 @@ public:
     // Bytes `encrypt_and_hash` adds: the tag once a key is mixed in, none before.
     [[nodiscard]] std::size_t overhead_bytes() const noexcept { return has_key() ? tag_bytes : 0; }
     void clear() noexcept;
+    // Wipes ck and k but keeps h (the handshake hash outlives the handshake: channel binding).
+    void clear_keys() noexcept;
 
 private:
     Hash chaining_key_{};
