@@ -21,7 +21,7 @@
 //                  ◄─────────── response ───────────
 //   parse_response; validate_macs;
 //   peer = index table (msg.receiver_index)
-//   keys = handshake.consume_response(msg, ...)
+//   keys = handshake.consume_response(msg, counters)
 //
 // Every function that fails leaves no secret behind (the handshake returns to `zeroed`, or
 // for a rejected initiation keeps its previous state) and counts its reason in the
@@ -126,15 +126,16 @@ public:
     // unexpected_state) without an initiation outstanding or for another receiver index;
     // Errc::authentication (decrypt_empty) or Errc::weak_key otherwise. On success the
     // handshake is `consumed_response` and its secrets wiped.
+    // A response that fails leaves the initiation outstanding (a forged response must not end
+    // it).
     [[nodiscard]] Result<SessionKeys> consume_response(const ResponseMessage& message,
-                                                       const StaticIdentity& identity,
-                                                       const HandshakePeerKeys& peer,
                                                        MessageCounters& counters) noexcept;
 
     // Responder, step 2 (after consume_initiation and the peer lookup): checks that the
     // timestamp is later than any this peer sent before (stale_timestamp) and that the last
     // initiation consumed is at least initiation_min_interval_ms old (flood), then writes
-    // the response. Wipes `seen` either way. Errc::refused for a replay or a flood.
+    // the response. Wipes `seen` either way. Errc::refused for a replay or a flood. `peer` must
+    // be the keys of seen.remote_static (asserted).
     [[nodiscard]] Result<SessionKeys> create_response(ResponseMessage& out, InitiationSeen& seen,
                                                       const HandshakePeerKeys& peer,
                                                       std::uint32_t now_ms, port::Random& random,
