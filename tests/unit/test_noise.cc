@@ -137,5 +137,69 @@ TEST(Noise, CacophonyIkpsk2Vector) {
     }
 }
 
+// Noise_IK (no psk), as the gateway channel will use it: both sides agree on keys and hash,
+// and a responder with another static key cannot read message 1.
+TEST(Noise, IkRoundTrip) {
+    const std::string_view name = "Noise_IK_25519_ChaChaPoly_BLAKE2s";
+    const std::vector<std::uint8_t> prologue = test::bytes_of("pinhole gateway");
+    const auto initiator_static = hex_array<32>("01" + std::string(62, '2'));
+    const auto responder_static = hex_array<32>("03" + std::string(62, '4'));
+    HandshakeState initiator;
+    HandshakeState responder;
+    initiator.initialize({name, prologue, Pattern::ik, Role::initiator, initiator_static,
+                          public_of(initiator_static), public_of(responder_static), {}, {}});
+    responder.initialize({name, prologue, Pattern::ik, Role::responder, responder_static,
+                          public_of(responder_static), {}, {}, {}});
+    const std::vector<std::uint8_t> hello = test::bytes_of("hello");
+    std::vector<std::uint8_t> message1(message1_overhead_bytes + hello.size());
+    ASSERT_TRUE(initiator.write_message1(message1, hello, hex_array<32>(std::string(64, '5'))).ok());
+    std::vector<std::uint8_t> payload1(hello.size());
+    ASSERT_TRUE(responder.read_message1(payload1, message1).ok());
+    EXPECT_EQ(payload1, hello);
+    EXPECT_EQ(responder.remote_static(), public_of(initiator_static));
+
+    std::vector<std::uint8_t> message2(message2_overhead_bytes);
+    ASSERT_TRUE(responder.write_message2(message2, {}, hex_array<32>(std::string(64, '6'))).ok());
+    ASSERT_TRUE(initiator.read_message2({}, message2).ok());
+    EXPECT_EQ(initiator.handshake_hash(), responder.handshake_hash());
+
+    CipherState initiator_send, initiator_receive, responder_receive, responder_send;
+    ASSERT_TRUE(initiator.split(initiator_send, initiator_receive).ok());
+    ASSERT_TRUE(responder.split(responder_receive, responder_send).ok());
+    EXPECT_EQ(initiator_send.key(), responder_receive.key());
+    EXPECT_EQ(initiator_receive.key(), responder_send.key());
+    EXPECT_NE(initiator_send.key(), initiator_receive.key());
+    // Split wiped the handshake's secrets.
+    EXPECT_EQ(initiator.symmetric_state().chaining_key(), Hash{});
+
+    HandshakeState stranger;
+    const auto stranger_static = hex_array<32>("07" + std::string(62, '8'));
+    stranger.initialize({name, prologue, Pattern::ik, Role::responder, stranger_static,
+                         public_of(stranger_static), {}, {}, {}});
+    EXPECT_EQ(stranger.read_message1(payload1, message1).error(), Errc::authentication);
+    EXPECT_EQ(stranger.failed_step(), HandshakeState::FailedStep::static_key);
+    EXPECT_EQ(stranger.stage(), Stage::empty);  // wiped on failure
+}
+
+TEST(Noise, RefusesOutOfOrderAndWrongSizes) {
+    HandshakeState state;
+    const auto key = hex_array<32>(std::string(64, '9'));
+    state.initialize({"Noise_IK_25519_ChaChaPoly_BLAKE2s", {}, Pattern::ik, Role::initiator, key,
+                      public_of(key), public_of(key), {}, {}});
+    std::vector<std::uint8_t> short_message(message1_overhead_bytes - 1);
+    EXPECT_EQ(state.write_message1(short_message, {}, key).error(), Errc::invalid_argument);
+    CipherState first, second;
+    EXPECT_EQ(state.split(first, second).error(), Errc::invalid_argument);
+    EXPECT_FALSE(first.has_key());
+}
+
+TEST(Noise, CipherStateWithoutKeyCopiesThrough) {
+    CipherState cipher;
+    const std::vector<std::uint8_t> plain = test::bytes_of("abc");
+    std::vector<std::uint8_t> out(plain.size());
+    ASSERT_TRUE(cipher.encrypt_with_ad(out, {}, plain).ok());
+    EXPECT_EQ(out, plain);
+}
+
 }  // namespace
 }  // namespace pinhole::noise
