@@ -254,7 +254,7 @@ void Device::receive_cookie_reply(std::span<const std::uint8_t> datagram,
 
 void Device::receive_data(const Endpoint& source, std::span<const std::uint8_t> datagram,
                           std::uint32_t now_ms, const port::WallTime& wall) noexcept {
-    if (datagram.size() > opened_.size() + data_header_bytes) {
+    if (datagram.size() > data_min_bytes + opened_.size()) {  // a packet above our MTU
         ++counters_.datagram_too_large;
         return;
     }
@@ -342,7 +342,6 @@ void Device::zero_keys(Peer& peer) noexcept {
     remove_indices(peer.keypairs.clear());
     peer.handshake.clear();
     forget_handshake_index(peer);
-    peer.staged.clear();
 }
 
 // --- Sending --------------------------------------------------------------------------------

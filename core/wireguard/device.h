@@ -183,7 +183,7 @@ private:
     // Outgoing data messages are written here; received plaintext goes to its own buffer so
     // deliver() may call send().
     std::array<std::uint8_t, data_header_bytes + max_ip_packet_bytes + data_tag_bytes> sealed_{};
-    std::array<std::uint8_t, data_header_bytes + max_ip_packet_bytes + data_tag_bytes> opened_{};
+    std::array<std::uint8_t, max_ip_packet_bytes> opened_{};
 };
 
 }  // namespace pinhole::wireguard
