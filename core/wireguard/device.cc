@@ -44,6 +44,49 @@ CookieSource cookie_source_of(const Endpoint& source) noexcept {
 
 }  // namespace
 
+// --- Rate limit under load ------------------------------------------------------------------
+
+bool HandshakeRateLimiter::allow(const Endpoint& source, std::uint32_t now_ms) noexcept {
+    Bucket wanted;
+    if (source.kind == Endpoint::Kind::relay) {
+        std::copy(source.relay_peer.begin(), source.relay_peer.end(), wanted.key.begin());
+        wanted.key_bytes = static_cast<std::uint8_t>(source.relay_peer.size());
+    } else {
+        // The whole IPv4 address; an IPv6 /64, which one subscriber usually holds entirely.
+        wanted.key_bytes = source.udp.address.is_v4() ? 4 : 8;
+        std::copy_n(source.udp.address.bytes.begin(), wanted.key_bytes, wanted.key.begin());
+    }
+    Bucket* bucket = bucket_for(wanted, now_ms);
+    if (bucket == nullptr) return false;
+    bucket->tokens_ms = std::min(bucket->tokens_ms + elapsed_ms(now_ms, bucket->last_ms),
+                                 burst * cost_ms);
+    bucket->last_ms = now_ms;
+    if (bucket->tokens_ms < cost_ms) return false;
+    bucket->tokens_ms -= cost_ms;
+    return true;
+}
+
+// The source's bucket, or a new full one in an unused or idle slot; nullptr when all are busy.
+HandshakeRateLimiter::Bucket* HandshakeRateLimiter::bucket_for(const Bucket& wanted,
+                                                                std::uint32_t now_ms) noexcept {
+    Bucket* free_slot = nullptr;
+    for (Bucket& bucket : buckets_) {
+        const bool idle = !bucket.used || elapsed_ms(now_ms, bucket.last_ms) >= idle_ms;
+        if (bucket.used && bucket.key_bytes == wanted.key_bytes && bucket.key == wanted.key) {
+            return &bucket;
+        }
+        if (idle && free_slot == nullptr) free_slot = &bucket;
+    }
+    if (free_slot == nullptr) return nullptr;
+    *free_slot = wanted;
+    free_slot->used = true;
+    free_slot->last_ms = now_ms;
+    free_slot->tokens_ms = burst * cost_ms;
+    return free_slot;
+}
+
+// --- Device ---------------------------------------------------------------------------------
+
 Device::Device(const StaticIdentity& identity, port::Random& random, DeviceOutput& output,
                const DeviceSettings& settings) noexcept
     : identity_(identity),
@@ -123,6 +166,10 @@ void Device::receive_handshake(const Endpoint& source, std::span<const std::uint
     if (macs == MacCheck::invalid) return;
     if (loaded && macs != MacCheck::valid_mac1_and_mac2) {
         send_cookie_reply(source, datagram, now_ms);
+        return;
+    }
+    if (loaded && !rate_limiter_.allow(source, now_ms)) {
+        ++counters_.rate_limited;
         return;
     }
     if (type == MessageType::initiation) {

@@ -17,7 +17,8 @@
 // for its source), and one without gets a cookie reply (one XChaCha20-Poly1305, no DH) and
 // nothing else. The kernel decides the same from its handshake queue depth (≥ 1/8 full) and
 // holds for 1 s; the device has no queue (it runs each message to completion), so a count per
-// window bounds the DH work per window instead.
+// window bounds the DH work per window instead. Under load, messages with a valid mac2 are
+// also limited per source (HandshakeRateLimiter).
 //
 // Not reentrant, except that DeviceOutput::deliver may call send().
 #pragma once
@@ -28,6 +29,7 @@
 #include <optional>
 #include <span>
 
+#include "board_budget.h"
 #include "core/util/result.h"
 #include "core/wireguard/allowed_ips.h"
 #include "core/wireguard/cookie.h"
@@ -80,6 +82,37 @@ struct DeviceCounters {
     std::uint64_t datagram_too_large = 0;           // a data message above the MTU
     std::uint64_t unknown_peer_id = 0;              // send() for an id never handed out
     std::uint64_t crossed_initiations_ignored = 0;  // see yields_to_own_initiation
+    std::uint64_t rate_limited = 0;                 // under load, over the source's rate
+};
+
+// Handshake messages per source while under load (the kernel's ratelimiter.c): even with a
+// valid mac2 (a sender that receives at its address), each source gets a token bucket of
+// `per_second` messages with bursts of `burst`. A source is an IPv4 address, an IPv6 /64 or a
+// relayed sender's key. The table has a fixed capacity; a bucket idle for a second is reused,
+// and when every bucket is busy a new source is refused (as the kernel does when its table is
+// full): under attack the CPU is protected first.
+class HandshakeRateLimiter {
+public:
+    static constexpr std::size_t capacity = std::size_t{4} * PINHOLE_BUDGET_MAX_PEERS;
+    static constexpr std::uint32_t per_second = 20;
+    static constexpr std::uint32_t burst = 5;
+    static constexpr std::uint32_t idle_ms = 1'000;
+
+    // Whether one more handshake message from `source` may be processed at `now_ms`.
+    [[nodiscard]] bool allow(const Endpoint& source, std::uint32_t now_ms) noexcept;
+
+private:
+    static constexpr std::uint32_t cost_ms = 1'000 / per_second;
+    struct Bucket {
+        std::array<std::uint8_t, 32> key{};
+        std::uint8_t key_bytes = 0;
+        std::uint32_t last_ms = 0;
+        std::uint32_t tokens_ms = 0;  // time credit: one message costs cost_ms
+        bool used = false;
+    };
+    [[nodiscard]] Bucket* bucket_for(const Bucket& wanted, std::uint32_t now_ms) noexcept;
+
+    std::array<Bucket, capacity> buckets_{};
 };
 
 class Device final : private KeypairLookup {
@@ -171,6 +204,7 @@ private:
     DeviceOutput& output_;
     DeviceSettings settings_;
     CookieChecker cookie_checker_;
+    HandshakeRateLimiter rate_limiter_;
     IndexTable indices_;
     AllowedIps allowed_sources_;
     PeerTable peers_;

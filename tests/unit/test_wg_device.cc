@@ -197,5 +197,42 @@ TEST_F(WgDevice, ADatagramLargerThanAnyDataMessageIsCounted) {
     EXPECT_EQ(bob->counters().datagram_too_large, 1u);
 }
 
+TEST(WgHandshakeRateLimiter, ABurstThenTheRatePerSource) {
+    HandshakeRateLimiter limiter;
+    const Endpoint first = Endpoint::direct({net::IpAddress::v4(203, 0, 113, 1), 1000});
+    const Endpoint same_address = Endpoint::direct({net::IpAddress::v4(203, 0, 113, 1), 2000});
+    const Endpoint second = Endpoint::direct({net::IpAddress::v4(203, 0, 113, 2), 1000});
+    std::uint32_t now_ms = 5'000;
+    for (std::uint32_t i = 0; i < HandshakeRateLimiter::burst; ++i) EXPECT_TRUE(limiter.allow(first, now_ms));
+    EXPECT_FALSE(limiter.allow(same_address, now_ms));  // the port does not make a new source
+    EXPECT_TRUE(limiter.allow(second, now_ms));
+    now_ms += 1'000 / HandshakeRateLimiter::per_second;
+    EXPECT_TRUE(limiter.allow(first, now_ms));
+    EXPECT_FALSE(limiter.allow(first, now_ms));
+}
+
+TEST(WgHandshakeRateLimiter, IPv6SourcesShareABucketPerSlash64) {
+    HandshakeRateLimiter limiter;
+    net::IpAddress a{net::Family::v6, {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1}};
+    net::IpAddress b = a;
+    b.bytes[15] = 0x99;  // same /64
+    for (std::uint32_t i = 0; i < HandshakeRateLimiter::burst; ++i) {
+        EXPECT_TRUE(limiter.allow(Endpoint::direct({a, 1}), 0));
+    }
+    EXPECT_FALSE(limiter.allow(Endpoint::direct({b, 1}), 0));
+}
+
+TEST(WgHandshakeRateLimiter, AFullTableRefusesNewSourcesUntilBucketsGoIdle) {
+    HandshakeRateLimiter limiter;
+    const auto source = [](std::size_t i) {
+        return Endpoint::direct({net::IpAddress::v4(10, static_cast<std::uint8_t>(i >> 8),
+                                                    static_cast<std::uint8_t>(i), 1), 1});
+    };
+    for (std::size_t i = 0; i < HandshakeRateLimiter::capacity; ++i) EXPECT_TRUE(limiter.allow(source(i), 0));
+    const Endpoint newcomer = source(HandshakeRateLimiter::capacity);
+    EXPECT_FALSE(limiter.allow(newcomer, 500));
+    EXPECT_TRUE(limiter.allow(newcomer, HandshakeRateLimiter::idle_ms));
+}
+
 }  // namespace
 }  // namespace pinhole::wireguard
