@@ -60,6 +60,11 @@ struct PeerCounters {
 // A bounded FIFO of IP packets in fixed storage; wiped as they leave (they are plaintext).
 class StagedPackets {
 public:
+    StagedPackets() noexcept = default;
+    StagedPackets(const StagedPackets&) = delete;
+    StagedPackets& operator=(const StagedPackets&) = delete;
+    ~StagedPackets() { clear(); }
+
     // Appends a copy of `packet` (at most max_ip_packet_bytes: asserted). Returns true when
     // the oldest packet was dropped to make room.
     bool push(std::span<const std::uint8_t> packet) noexcept;

@@ -190,6 +190,25 @@ TEST_F(WgDevice, DecryptedPacketsFromOutsideTheAllowedSourcesOrWithoutAnIpHeader
     EXPECT_EQ(bob_out.delivered[0], ipv4_packet(1, 60, 3));
 }
 
+TEST_F(WgDevice, PersistentKeepaliveSendsAKeepaliveAfterEachQuietInterval) {
+    PeerConfig config;
+    config.public_key = identity_for(3).public_key;
+    config.endpoint = bob_endpoint;
+    config.persistent_keepalive_s = 25;
+    Recorder out;
+    Device carol(identity_for(4), random, out);
+    const PeerId peer = carol.add_peer(config, now_ms).value();
+    ASSERT_TRUE(carol.next_deadline_ms().has_value());
+    EXPECT_EQ(*carol.next_deadline_ms(), now_ms + 25'000);
+    carol.tick(now_ms + 24'999, wall);
+    EXPECT_TRUE(out.sent.empty());
+    carol.tick(now_ms + 25'000, wall);
+    // No session yet: the keepalive starts a handshake instead.
+    ASSERT_EQ(out.sent.size(), 1u);
+    EXPECT_EQ(out.sent[0].size(), initiation_bytes);
+    EXPECT_EQ(carol.peer_counters(peer)->initiations_sent, 1u);
+}
+
 TEST_F(WgDevice, ADatagramLargerThanAnyDataMessageIsCounted) {
     std::vector<std::uint8_t> datagram(data_header_bytes + max_ip_packet_bytes + data_tag_bytes + 1, 0);
     datagram[0] = 4;
