@@ -69,6 +69,7 @@ void count_rejection(MessageCounters& counters, Rejection reason) noexcept {
         case Rejection::weak_key: ++counters.weak_key; return;
         case Rejection::decrypt_data: ++counters.decrypt_data; return;
         case Rejection::replayed_counter: ++counters.replayed_counter; return;
+        case Rejection::expired_keypair: ++counters.expired_keypair; return;
     }
     PINHOLE_ASSERT(false);  // every enumerator is handled above
 }
@@ -79,7 +80,7 @@ std::uint64_t total_rejections(const MessageCounters& counters) noexcept {
            counters.decrypt_timestamp + counters.decrypt_empty + counters.decrypt_cookie +
            counters.stale_timestamp + counters.flood + counters.unknown_peer +
            counters.unknown_index + counters.unexpected_state + counters.weak_key +
-           counters.decrypt_data + counters.replayed_counter;
+           counters.decrypt_data + counters.replayed_counter + counters.expired_keypair;
 }
 
 Result<MessageType> parse_message_type(std::span<const std::uint8_t> datagram,

@@ -45,6 +45,7 @@ enum class Rejection : std::uint8_t {
     weak_key,            // a Diffie-Hellman result was all zeros (low-order point)
     decrypt_data,        // data: the tag does not verify
     replayed_counter,    // data: the counter is outside or already in the replay window
+    expired_keypair,     // data: for a keypair past REJECT_AFTER_TIME or REJECT_AFTER_MESSAGES
 };
 
 // One counter per reason, so operators and tests can see why packets were dropped.
@@ -66,6 +67,7 @@ struct MessageCounters {
     std::uint64_t weak_key = 0;
     std::uint64_t decrypt_data = 0;
     std::uint64_t replayed_counter = 0;
+    std::uint64_t expired_keypair = 0;
 };
 
 // Adds one to the counter of `reason`.

@@ -95,7 +95,7 @@ Result<OpenedData> open_data(std::span<const std::uint8_t> datagram, std::span<s
         return reject(counters, Rejection::unknown_index, Errc::not_found).error();
     }
     if (keypair->expired(now_ms, settings.reject_after_time_ms)) {
-        return reject(counters, Rejection::unexpected_state, Errc::refused).error();
+        return reject(counters, Rejection::expired_keypair, Errc::refused).error();
     }
     const std::uint64_t counter = header.value().counter;
     const std::span<std::uint8_t> plaintext = out.first(plaintext_bytes);

@@ -62,7 +62,7 @@ struct OpenedData {
 // (at least datagram.size() − 32 bytes; must not overlap `datagram`). On failure returns
 // Errc::malformed (length, type, reserved bytes), Errc::not_found (unknown index), Errc::
 // refused (expired keypair), Errc::authentication (bad tag) or Errc::already_exists (replayed
-// counter), each counted in `counters` (an expired keypair as unexpected_state). The plaintext
+// counter), each counted in `counters`. The plaintext
 // keeps its padding: the IP header's length says where the packet ends.
 [[nodiscard]] Result<OpenedData> open_data(std::span<const std::uint8_t> datagram,
                                            std::span<std::uint8_t> out, KeypairLookup& lookup,

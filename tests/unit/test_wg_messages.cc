@@ -132,12 +132,13 @@ TEST(WgMessages, NonZeroReservedIsCounted) {
 
 TEST(WgMessages, EveryReasonHasItsCounter) {
     MessageCounters counters;
-    for (std::uint8_t reason = 0; reason <= static_cast<std::uint8_t>(Rejection::replayed_counter);
+    for (std::uint8_t reason = 0; reason <= static_cast<std::uint8_t>(Rejection::expired_keypair);
          ++reason) {
         count_rejection(counters, static_cast<Rejection>(reason));
         EXPECT_EQ(total_rejections(counters), reason + 1u);
     }
     EXPECT_EQ(counters.replayed_counter, 1u);
+    EXPECT_EQ(counters.expired_keypair, 1u);
     EXPECT_EQ(counters.wrong_length, 1u);
 }
 

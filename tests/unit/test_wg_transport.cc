@@ -115,7 +115,7 @@ TEST(WgTransport, UnknownIndexAndExpiredKeypair) {
     EXPECT_EQ(pair.counters.unknown_index, 1u);
 
     EXPECT_EQ(pair.open(message, reject_after_time_ms).error(), Errc::refused);
-    EXPECT_EQ(pair.counters.unexpected_state, 1u);
+    EXPECT_EQ(pair.counters.expired_keypair, 1u);
     EXPECT_EQ(pair.receiver.receiving_window.next_expected(), 0u);
 }
 
