@@ -9,6 +9,9 @@
 #define LWIP_ARP 0
 #define LWIP_ETHERNET 0
 #define LWIP_STATS 1
+/* IPv6 reassembly keeps its bookkeeping inside the fragment header unless told otherwise; a
+ * 64-bit pointer does not fit there (lwIP asserts at the first reassembly timer). */
+#define IPV6_FRAG_COPYHEADER 1
 
 #include "lwipopts_derived.h"
 

@@ -15,6 +15,18 @@
 #define LWIP_UDP 1
 #define LWIP_ICMP 1
 
+/* The overlay is a host, never a router: a peer's packet never leaves through another netif. */
+#define IP_FORWARD 0
+#define LWIP_IPV6_FORWARD 0
+/* Each peer netif holds the node's key-derived IPv6 address and up to four configured ones;
+ * lwIP keeps slot 0 for a link-local address. */
+#define LWIP_IPV6_NUM_ADDRESSES 6
+/* One netif per peer (core/overlay): the destination picks the peer whose overlay address or
+ * allowed IPs contain it, through lwIP's routing hooks. */
+#define LWIP_HOOK_FILENAME "pinhole_lwip_hooks.h"
+#define LWIP_HOOK_IP4_ROUTE_SRC(src, dest) pinhole_overlay_route_ip4((src), (dest))
+#define LWIP_HOOK_IP6_ROUTE(src, dest) pinhole_overlay_route_ip6((src), (dest))
+
 /* Memory: lwIP's own static heap and pools, never the C library's allocator. */
 #define MEM_LIBC_MALLOC 0
 #define MEMP_MEM_MALLOC 0
