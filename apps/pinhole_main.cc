@@ -1,4 +1,4 @@
-// The `pinhole` command line. Later issues add the node (agent, up) and client commands.
+// The `pinhole` command line. Later issues add the client commands.
 #include <cstdio>
 #include <cstring>
 #include <span>
@@ -19,6 +19,8 @@ constexpr char usage[] =
     "  import-invite [--name NAME] INVITE\n"
     "                       print the client configuration that trusts an invite's agent\n"
     "  check -c FILE        validate a node or gateway configuration and its keys\n"
+    "  agent -c FILE        run a node: WireGuard on its UDP port, the overlay stack, echo\n"
+    "                       (TCP 7) and discard (TCP 9); SIGUSR1 prints counters\n"
     "  genkey | pubkey | genpsk\n"
     "                       keys in WireGuard's format (as wg genkey / pubkey / genpsk)\n"
     "  self-test            run the crypto known-answer tests\n"
@@ -44,7 +46,8 @@ struct Command {
 
 constexpr Command commands[] = {
     {"init", pinhole::cli::init},     {"import-invite", pinhole::cli::import_invite},
-    {"check", pinhole::cli::check},   {"genkey", pinhole::cli::genkey},
+    {"check", pinhole::cli::check},   {"agent", pinhole::cli::agent},
+    {"genkey", pinhole::cli::genkey},
     {"pubkey", pinhole::cli::pubkey}, {"genpsk", pinhole::cli::genpsk},
     {"self-test", self_test},         {"version", print_version},
     {"--version", print_version},

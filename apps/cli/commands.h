@@ -16,6 +16,7 @@ int genpsk(Arguments arguments);
 int init(Arguments arguments);
 int import_invite(Arguments arguments);
 int check(Arguments arguments);
+int agent(Arguments arguments);
 
 // "pinhole <command>: <message>" on stderr.
 void complain(const char* command, const char* message);

@@ -1,0 +1,362 @@
+// agent: run a node on this machine (DESIGN §1): one key, one WireGuard device on a UDP socket,
+// one lwIP overlay stack with a netif per peer, driven by the posix event loop. Logs start-up,
+// completed handshakes and endpoint changes; SIGUSR1 prints counters; SIGTERM/SIGINT stop it.
+#include <lwip/init.h>
+#include <lwip/timeouts.h>
+
+#include <pthread.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "apps/cli/commands.h"
+#include "config/load.h"
+#include "core/crypto/ct.h"
+#include "core/keys/keys.h"
+#include "core/overlay/overlay_stack.h"
+#include "core/time/wall_clock.h"
+#include "core/util/format.h"
+#include "core/util/time.h"
+#include "core/wireguard/device.h"
+#include "port/posix/platform.h"
+
+namespace pinhole::cli {
+namespace {
+
+template <typename... Arguments>
+void log_line(std::string_view format, const Arguments&... arguments) {
+    std::array<char, 512> text{};
+    const std::size_t length = format_to(text, format, arguments...);
+    std::printf("pinhole agent: %.*s\n", static_cast<int>(length), text.data());
+}
+
+std::string key_text(const crypto::X25519Key& key) {
+    std::array<char, keys::key_text_bytes + 1> text{};
+    return keys::format_key(key, text).ok() ? std::string(text.data()) : std::string("?");
+}
+
+std::string endpoint_text(const std::optional<wireguard::Endpoint>& endpoint) {
+    if (!endpoint.has_value() || endpoint->kind == wireguard::Endpoint::Kind::none) return "none";
+    if (endpoint->kind == wireguard::Endpoint::Kind::relay) return "relay";
+    std::array<char, net::endpoint_text_bytes> text{};
+    return net::format_endpoint(endpoint->udp, text).ok() ? std::string(text.data()) : "?";
+}
+
+// A `wg genpsk` key from a file only its owner can read (as init refuses a readable key).
+std::optional<crypto::X25519Key> read_preshared_key(const std::string& path) {
+    struct stat status {};
+    if (::stat(path.c_str(), &status) != 0) {
+        std::fprintf(stderr, "pinhole agent: cannot read the pre-shared key %s\n", path.c_str());
+        return std::nullopt;
+    }
+    if ((status.st_mode & 077) != 0) {
+        std::fprintf(stderr, "pinhole agent: %s can be read by other users, so it is not used. "
+                             "Fix: chmod 600 %s\n", path.c_str(), path.c_str());
+        return std::nullopt;
+    }
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string contents = text.str();
+    const Result<crypto::X25519Key> key = keys::parse_key(contents);
+    crypto::zeroize(std::span(reinterpret_cast<std::uint8_t*>(contents.data()), contents.size()));
+    if (!key.ok()) {
+        std::fprintf(stderr, "pinhole agent: %s is not a pre-shared key (44 base64 characters, "
+                             "as `pinhole genpsk` writes)\n", path.c_str());
+        return std::nullopt;
+    }
+    return key.value();
+}
+
+// Read from a signalfd; blocked in every thread (before the resolver's worker starts) so
+// that none of them takes the default action.
+sigset_t handled_signals() {
+    sigset_t signals;
+    sigemptyset(&signals);
+    for (const int signal_number : {SIGTERM, SIGINT, SIGUSR1}) sigaddset(&signals, signal_number);
+    return signals;
+}
+
+struct PeerState {
+    std::string name;
+    wireguard::PeerId id = 0;
+    std::uint64_t handshakes_reported = 0;
+    std::optional<wireguard::Endpoint> endpoint_reported;
+};
+
+// The node: the device and the overlay stack wired together on the posix port.
+class Agent final : public wireguard::DeviceOutput,
+                    public overlay::OverlayOutput,
+                    public port::UdpReceiver,
+                    public posix::FdHandler {
+public:
+    Agent(posix::PosixPlatform& platform, const keys::KeyPair& pair, std::uint16_t mtu_bytes,
+          WallClock* wall_clock)
+        : platform_(platform), wall_clock_(wall_clock),
+          device_({pair.private_key, pair.public_key}, random_, *this, device_settings(mtu_bytes)),
+          overlay_(*this, pair.public_key), mtu_bytes_(mtu_bytes) {}
+
+    [[nodiscard]] bool configure(const config::NodeConfig& node, const std::vector<std::optional<crypto::X25519Key>>& psks);
+    [[nodiscard]] bool open(std::uint16_t listen_port);
+    void run();
+
+private:
+    static wireguard::DeviceSettings device_settings(std::uint16_t mtu_bytes) {
+        wireguard::DeviceSettings settings;
+        settings.mtu_bytes = mtu_bytes;
+        return settings;
+    }
+    [[nodiscard]] bool add_peer(const config::Peer& peer, const std::optional<crypto::X25519Key>& psk);
+    port::WallTime wall() { return wall_clock_ != nullptr ? wall_clock_->now() : clock_.wall_time(); }
+    [[nodiscard]] int timeout_ms();
+    void report_peer_events();
+    void print_status();
+
+    void send_datagram(const wireguard::Endpoint& to, std::span<const std::uint8_t> datagram) noexcept override {
+        if (to.kind != wireguard::Endpoint::Kind::udp) return;  // the relay channel comes later
+        (void)platform_.platform().udp.send(socket_, to.udp, datagram);  // a full buffer drops, as UDP
+    }
+    void deliver(wireguard::PeerId peer, std::span<const std::uint8_t> ip_packet) noexcept override {
+        overlay_.deliver(peer, ip_packet);
+    }
+    void send_packet(wireguard::PeerId peer, std::span<const std::uint8_t> ip_packet) noexcept override {
+        (void)device_.send(peer, ip_packet, clock_.monotonic_ms(), wall());  // refusals are counted
+    }
+    void on_datagram(port::UdpSocketId, const net::Endpoint& from,
+                     std::span<const std::uint8_t> payload) noexcept override {
+        device_.receive(wireguard::Endpoint::direct(from), payload, clock_.monotonic_ms(), wall());
+    }
+    void on_fd_events(int fd, std::uint32_t events) noexcept override;
+
+    posix::PosixPlatform& platform_;
+    WallClock* wall_clock_;
+    posix::PosixClock clock_;
+    posix::PosixRandom random_;
+    wireguard::Device device_;
+    overlay::OverlayStack overlay_;  // after the device: it resets its connections through it
+    std::uint16_t mtu_bytes_;
+    port::UdpSocketId socket_ = 0;
+    int signal_fd_ = -1;
+    bool stopping_ = false;
+    std::vector<PeerState> peers_;
+};
+
+bool Agent::configure(const config::NodeConfig& node, const std::vector<std::optional<crypto::X25519Key>>& psks) {
+    for (const config::InterfaceAddress& address : node.address) {
+        const Status added = overlay_.add_address(address.address);
+        if (added.error() == Errc::unsupported) {
+            log_line("address {}: lwIP holds one IPv4 address per peer netif; only the first is used",
+                     address.address);
+        } else if (!added.ok()) {
+            log_line("address {}: {}", address.address, added.error());
+            return false;
+        }
+    }
+    for (std::size_t i = 0; i < node.peers.size(); i++) {
+        if (!add_peer(node.peers[i], psks[i])) return false;
+    }
+    return true;
+}
+
+bool Agent::add_peer(const config::Peer& peer, const std::optional<crypto::X25519Key>& psk) {
+    std::vector<net::Prefix> sources{{keys::overlay_address(peer.public_key), 128}};
+    sources.insert(sources.end(), peer.allowed_ips.begin(), peer.allowed_ips.end());
+    wireguard::PeerConfig config;
+    config.public_key = peer.public_key;
+    config.preshared_key = psk;
+    config.allowed_sources = sources;
+    config.persistent_keepalive_s = peer.persistent_keepalive_seconds;
+    if (peer.has_endpoint && peer.endpoint.host_name.size() == 0) {
+        config.endpoint = wireguard::Endpoint::direct(peer.endpoint.endpoint);
+    } else if (peer.has_endpoint) {
+        log_line("peer {}: endpoint host names are not resolved yet ({}): waiting for the peer to "
+                 "connect first", peer.name.view(), peer.endpoint.host_name.view());
+    }
+    const Result<wireguard::PeerId> id = device_.add_peer(config, clock_.monotonic_ms());
+    if (!id.ok()) {
+        log_line("peer {}: {}", peer.name.view(), id.error());
+        return false;
+    }
+    const Status added = overlay_.add_peer(id.value(), mtu_bytes_, peer.public_key,
+                                           std::span(peer.allowed_ips.begin(), peer.allowed_ips.end()));
+    if (!added.ok()) {
+        log_line("peer {}: overlay netif: {}", peer.name.view(), added.error());
+        return false;
+    }
+    peers_.push_back({std::string(peer.name.view()), id.value(), 0, config.endpoint});
+    log_line("peer {}: key {}, overlay address {}, endpoint {}", peer.name.view(),
+             key_text(peer.public_key), keys::overlay_address(peer.public_key),
+             endpoint_text(config.endpoint));
+    return true;
+}
+
+bool Agent::open(std::uint16_t listen_port) {
+    const Result<port::UdpSocketId> socket =
+        platform_.platform().udp.open(net::Endpoint{net::IpAddress{}, listen_port}, *this);
+    if (!socket.ok()) {
+        log_line("cannot open UDP port {}: {}", listen_port, socket.error());
+        return false;
+    }
+    socket_ = socket.value();
+    const Result<net::Endpoint> local = platform_.platform().udp.local_endpoint(socket_);
+    log_line("listening on UDP port {}", local.ok() ? local.value().port : listen_port);
+
+    const sigset_t signals = handled_signals();
+    signal_fd_ = ::signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (signal_fd_ < 0 || !platform_.loop().watch(signal_fd_, EPOLLIN, *this).ok()) {
+        log_line("cannot watch signals");
+        return false;
+    }
+    return true;
+}
+
+void Agent::on_fd_events(int fd, std::uint32_t) noexcept {
+    signalfd_siginfo info{};
+    for (int i = 0; i < 16 && ::read(fd, &info, sizeof info) == static_cast<ssize_t>(sizeof info); i++) {
+        if (info.ssi_signo == SIGUSR1) {
+            print_status();
+        } else {
+            log_line("stopping ({})", info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+            stopping_ = true;
+        }
+    }
+}
+
+int Agent::timeout_ms() {
+    std::uint32_t wait_ms = 1000;
+    if (const std::optional<std::uint32_t> deadline = device_.next_deadline_ms()) {
+        const auto until = static_cast<std::int32_t>(*deadline - clock_.monotonic_ms());
+        wait_ms = std::min<std::uint32_t>(wait_ms, until > 0 ? static_cast<std::uint32_t>(until) : 0);
+    }
+    wait_ms = std::min<std::uint32_t>(wait_ms, sys_timeouts_sleeptime());
+    return static_cast<int>(wait_ms);
+}
+
+void Agent::run() {
+    log_line("running");
+    while (!stopping_) {
+        device_.tick(clock_.monotonic_ms(), wall());
+        sys_check_timeouts();
+        const Result<int> ran = platform_.loop().run_once(timeout_ms());
+        if (!ran.ok()) {
+            log_line("event loop: {}", ran.error());
+            return;
+        }
+        report_peer_events();
+    }
+}
+
+void Agent::report_peer_events() {
+    for (PeerState& peer : peers_) {
+        const wireguard::PeerCounters* counters = device_.peer_counters(peer.id);
+        const std::optional<wireguard::Endpoint> endpoint = device_.peer_endpoint(peer.id);
+        if (endpoint.has_value() && endpoint != peer.endpoint_reported) {
+            log_line("peer {}: endpoint {}", peer.name, endpoint_text(endpoint));
+            peer.endpoint_reported = endpoint;
+        }
+        if (counters != nullptr && counters->handshakes_completed != peer.handshakes_reported) {
+            peer.handshakes_reported = counters->handshakes_completed;
+            log_line("peer {}: handshake completed (endpoint {})", peer.name, endpoint_text(endpoint));
+        }
+    }
+}
+
+void Agent::print_status() {
+    const wireguard::DeviceCounters& device = device_.counters();
+    const overlay::OverlayCounters& overlay = overlay_.counters();
+    log_line("status: {} rejected messages, {} handshake messages, {} cookie replies; overlay {} "
+             "packets in, {} out, {} not routed, echo {} B, discard {} B, {} connections",
+             wireguard::total_rejections(device.messages), device.handshake_messages_received,
+             device.cookie_replies_sent, overlay.packets_delivered, overlay.packets_sent,
+             overlay.not_routed_to_peer, overlay.echo_bytes, overlay.discard_bytes,
+             overlay_.open_connections());
+    for (const PeerState& peer : peers_) {
+        const wireguard::PeerCounters* counters = device_.peer_counters(peer.id);
+        if (counters == nullptr) continue;
+        log_line("status: peer {}: {} packets sent, {} received, {} handshakes, {} roams, "
+                 "{} disallowed sources", peer.name, counters->packets_sent, counters->packets_received,
+                 counters->handshakes_completed, counters->roams, counters->disallowed_source);
+    }
+}
+
+std::optional<keys::KeyPair> load_node_key(const config::NodeConfig& node, posix::PosixPlatform& platform) {
+    Result<keys::KeyPair> pair = Errc::not_found;
+    std::string source = "key.private_key";
+    if (node.key.has_private_key) {
+        pair = keys::key_pair_from_private(node.key.private_key);
+    } else {
+        source = std::string(node.key.data_dir.view()) + "/" + keys::private_key_record;
+        pair = keys::load_identity({}, platform.storage(), platform.platform().random, true);
+    }
+    if (!pair.ok()) {
+        explain_identity_error("agent", pair.error(), source.c_str());
+        return std::nullopt;
+    }
+    return pair.value();
+}
+
+}  // namespace
+
+int agent(Arguments arguments) {
+    if (arguments.size() != 2 || std::string_view(arguments[0]) != "-c") {
+        complain("agent", "usage: pinhole agent -c FILE");
+        return 2;
+    }
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);  // one log line at a time, even into a pipe
+    const sigset_t signals = handled_signals();
+    if (pthread_sigmask(SIG_BLOCK, &signals, nullptr) != 0) return 1;
+    const auto node = config::load_node_config(arguments[1]);
+    if (!node.ok()) {
+        std::fprintf(stderr, "%s\n", node.error().to_string().c_str());
+        return 1;
+    }
+    const config::NodeConfig& config = node.value();
+    std::vector<std::optional<crypto::X25519Key>> psks;
+    for (const config::Peer& peer : config.peers) {
+        psks.emplace_back();
+        if (peer.preshared_key_file.size() == 0) continue;
+        psks.back() = read_preshared_key(std::string(peer.preshared_key_file.view()));
+        if (!psks.back().has_value()) return 1;
+    }
+    // Without data_dir the key comes from the config; the storage then holds nothing.
+    const std::string data_dir = config.key.data_dir.size() != 0 ? std::string(config.key.data_dir.view()) : ".";
+    auto platform = std::make_unique<posix::PosixPlatform>();
+    if (const Status opened = platform->open(data_dir); !opened.ok()) {
+        std::fprintf(stderr, "pinhole agent: cannot open %s: %s\n", data_dir.c_str(), describe(opened.error()));
+        return 1;
+    }
+    std::optional<keys::KeyPair> pair = load_node_key(config, *platform);
+    if (!pair.has_value()) return 1;
+    std::unique_ptr<WallClock> wall_clock;
+    if (config.key.data_dir.size() != 0) {
+        wall_clock = std::make_unique<WallClock>(platform->platform().clock, platform->storage());
+        if (!wall_clock->start().ok()) wall_clock.reset();  // the platform clock alone, then
+    }
+    log_line("public key {}", key_text(pair->public_key));
+    log_line("overlay address {}/128", keys::overlay_address(pair->public_key));
+    for (const auto& address : config.address) log_line("address {}/{}", address.address, address.prefix_length);
+    log_line("mtu {}", config.mtu_bytes);
+
+    lwip_init();
+    auto node_agent = std::make_unique<Agent>(*platform, *pair, config.mtu_bytes, wall_clock.get());
+    crypto::zeroize_object(*pair);
+    const bool configured = node_agent->configure(config, psks);
+    for (auto& psk : psks) crypto::zeroize_object(psk);
+    if (!configured || !node_agent->open(config.listen_port)) return 1;
+    node_agent->run();
+    return 0;
+}
+
+}  // namespace pinhole::cli
