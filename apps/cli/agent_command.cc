@@ -122,6 +122,7 @@ private:
     port::WallTime wall() { return wall_clock_ != nullptr ? wall_clock_->now() : clock_.wall_time(); }
     [[nodiscard]] int timeout_ms();
     void report_peer_events();
+    void report_rejections();
     void print_status();
 
     void send_datagram(const wireguard::Endpoint& to, std::span<const std::uint8_t> datagram) noexcept override {
@@ -151,6 +152,7 @@ private:
     int signal_fd_ = -1;
     bool stopping_ = false;
     std::vector<PeerState> peers_;
+    wireguard::MessageCounters rejections_reported_{};  // what report_rejections last saw
 };
 
 bool Agent::configure(const config::NodeConfig& node, const std::vector<std::optional<crypto::X25519Key>>& psks) {
@@ -255,6 +257,7 @@ void Agent::run() {
             return;
         }
         report_peer_events();
+        report_rejections();
     }
 }
 
@@ -271,6 +274,32 @@ void Agent::report_peer_events() {
             log_line("peer {}: handshake completed (endpoint {})", peer.name, endpoint_text(endpoint));
         }
     }
+}
+
+// One line per pass that rejected messages, naming the reasons (a wrong psk shows up as
+// decrypt_empty, a stranger's key as unknown_peer), so an operator sees why no session forms.
+void Agent::report_rejections() {
+    using Counters = wireguard::MessageCounters;
+    static constexpr std::pair<const char*, std::uint64_t Counters::*> reasons[] = {
+        {"wrong_length", &Counters::wrong_length}, {"unknown_type", &Counters::unknown_type},
+        {"nonzero_reserved", &Counters::nonzero_reserved}, {"bad_mac1", &Counters::bad_mac1},
+        {"bad_mac2", &Counters::bad_mac2}, {"decrypt_static", &Counters::decrypt_static},
+        {"decrypt_timestamp", &Counters::decrypt_timestamp},
+        {"decrypt_empty (a different pre-shared key?)", &Counters::decrypt_empty},
+        {"decrypt_cookie", &Counters::decrypt_cookie}, {"stale_timestamp", &Counters::stale_timestamp},
+        {"flood", &Counters::flood}, {"unknown_peer", &Counters::unknown_peer},
+        {"unknown_index", &Counters::unknown_index}, {"unexpected_state", &Counters::unexpected_state},
+        {"weak_key", &Counters::weak_key}, {"decrypt_data", &Counters::decrypt_data},
+        {"replayed_counter", &Counters::replayed_counter}, {"expired_keypair", &Counters::expired_keypair},
+    };
+    const Counters& now = device_.counters().messages;
+    std::string changed;
+    for (const auto& [name, field] : reasons) {
+        const std::uint64_t added = now.*field - rejections_reported_.*field;
+        if (added != 0) changed += (changed.empty() ? "" : ", ") + std::to_string(added) + " " + name;
+    }
+    rejections_reported_ = now;
+    if (!changed.empty()) log_line("rejected messages: {}", std::string_view(changed));
 }
 
 void Agent::print_status() {

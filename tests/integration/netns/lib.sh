@@ -331,7 +331,9 @@ ph_agent_start() {
   fi
   "$ph_pinhole" check -c "$yaml" >"$ph_dir/check-$tag.log" 2>&1 ||
     ph_fail "expected 'pinhole check' to accept the generated $yaml: $(cat "$ph_dir/check-$tag.log")"
-  ph_exec "$ns" "$ph_pinhole" agent -c "$yaml" >"$ph_dir/agent-$tag.log" 2>&1 &
+  # `ip netns exec` directly, not through the ph_exec function: a backgrounded function runs
+  # in a subshell, and $! would be that shell, which SIGTERM kills instead of the agent.
+  ip netns exec "$(ph_ns "$ns")" "$ph_pinhole" agent -c "$yaml" >"$ph_dir/agent-$tag.log" 2>&1 &
   pid=$!
   ph_track_pid "$pid" "pinhole agent $tag"
   eval "PH_AGENT_PID_$tag=$pid"
