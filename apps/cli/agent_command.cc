@@ -13,7 +13,9 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -80,6 +82,46 @@ std::optional<crypto::X25519Key> read_preshared_key(const std::string& path) {
     return key.value();
 }
 
+// Tests only (tests/integration/netns/wg_interop_rekey.sh): wireguard-go's REKEY_AFTER_TIME is
+// fixed at 120 s, so the node is the side that rekeys on the wire, with this shortened timer.
+constexpr const char* test_rekey_variable = "PINHOLE_TEST_REKEY_AFTER_TIME_MS";
+constexpr std::uint32_t test_rekey_min_ms = 1'000;
+constexpr std::uint32_t test_rekey_max_ms = 3'600'000;  // 3 × REJECT_AFTER_TIME stays far below 2^31 ms
+
+// REJECT_AFTER_TIME for a given REKEY_AFTER_TIME, keeping the whitepaper's order: at least
+// 3/2 of it (180 s / 120 s), and late enough that the initiator's receive-side rekey
+// (REJECT_AFTER_TIME - KEEPALIVE_TIMEOUT - REKEY_TIMEOUT, 165 s by default) never comes before
+// the send-side one. Never below the default: the knob only makes the node rekey sooner.
+std::uint32_t reject_after_time_for(const wireguard::TimerSettings& timers) {
+    const std::uint32_t ratio_ms = timers.rekey_after_time_ms / 2 * 3;
+    const std::uint32_t margin_ms =
+        timers.rekey_after_time_ms + timers.keepalive_timeout_ms + timers.rekey_timeout_ms;
+    return std::max({timers.reject_after_time_ms, ratio_ms, margin_ms});
+}
+
+// The whitepaper's timers, or REKEY_AFTER_TIME from the test variable (with a warning line);
+// a malformed value stops the agent rather than silently testing the default timers.
+std::optional<wireguard::TimerSettings> timer_settings_from_environment() {
+    wireguard::TimerSettings timers;
+    const char* text = std::getenv(test_rekey_variable);
+    if (text == nullptr || *text == '\0') return timers;  // unset or empty: the defaults
+    const std::string_view value(text);
+    std::uint32_t rekey_ms = 0;
+    const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), rekey_ms);
+    if (error != std::errc{} || end != value.data() + value.size() || rekey_ms < test_rekey_min_ms ||
+        rekey_ms > test_rekey_max_ms) {
+        std::fprintf(stderr, "pinhole agent: %s=%s: expected milliseconds from %u to %u\n",
+                     test_rekey_variable, text, test_rekey_min_ms, test_rekey_max_ms);
+        return std::nullopt;
+    }
+    timers.rekey_after_time_ms = rekey_ms;
+    timers.reject_after_time_ms = reject_after_time_for(timers);
+    log_line("warning: test timers in use ({}): REKEY_AFTER_TIME {} ms, REJECT_AFTER_TIME {} ms; "
+             "not for real deployments", std::string_view(test_rekey_variable),
+             timers.rekey_after_time_ms, timers.reject_after_time_ms);
+    return timers;
+}
+
 // Read from a signalfd; blocked in every thread (before the resolver's worker starts) so
 // that none of them takes the default action.
 sigset_t handled_signals() {
@@ -103,9 +145,9 @@ class Agent final : public wireguard::DeviceOutput,
                     public posix::FdHandler {
 public:
     Agent(posix::PosixPlatform& platform, const keys::KeyPair& pair, std::uint16_t mtu_bytes,
-          WallClock* wall_clock)
+          const wireguard::TimerSettings& timers, WallClock* wall_clock)
         : platform_(platform), wall_clock_(wall_clock),
-          device_({pair.private_key, pair.public_key}, random_, *this, device_settings(mtu_bytes)),
+          device_({pair.private_key, pair.public_key}, random_, *this, device_settings(mtu_bytes, timers)),
           overlay_(*this, pair.public_key), mtu_bytes_(mtu_bytes) {}
 
     [[nodiscard]] bool configure(const config::NodeConfig& node, const std::vector<std::optional<crypto::X25519Key>>& psks);
@@ -113,8 +155,10 @@ public:
     void run();
 
 private:
-    static wireguard::DeviceSettings device_settings(std::uint16_t mtu_bytes) {
+    static wireguard::DeviceSettings device_settings(std::uint16_t mtu_bytes,
+                                                     const wireguard::TimerSettings& timers) {
         wireguard::DeviceSettings settings;
+        settings.timers = timers;
         settings.mtu_bytes = mtu_bytes;
         return settings;
     }
@@ -352,6 +396,8 @@ int agent(Arguments arguments) {
         return 1;
     }
     const config::NodeConfig& config = node.value();
+    const std::optional<wireguard::TimerSettings> timers = timer_settings_from_environment();
+    if (!timers.has_value()) return 1;
     std::vector<std::optional<crypto::X25519Key>> psks;
     for (const config::Peer& peer : config.peers) {
         psks.emplace_back();
@@ -379,7 +425,7 @@ int agent(Arguments arguments) {
     log_line("mtu {}", config.mtu_bytes);
 
     lwip_init();
-    auto node_agent = std::make_unique<Agent>(*platform, *pair, config.mtu_bytes, wall_clock.get());
+    auto node_agent = std::make_unique<Agent>(*platform, *pair, config.mtu_bytes, *timers, wall_clock.get());
     crypto::zeroize_object(*pair);
     const bool configured = node_agent->configure(config, psks);
     for (auto& psk : psks) crypto::zeroize_object(psk);
