@@ -167,6 +167,7 @@ private:
     [[nodiscard]] int timeout_ms();
     void report_peer_events();
     void report_rejections();
+    void raise_wall_clock_floor_when_due();
     void print_status();
 
     void send_datagram(const wireguard::Endpoint& to, std::span<const std::uint8_t> datagram) noexcept override {
@@ -187,6 +188,7 @@ private:
 
     posix::PosixPlatform& platform_;
     WallClock* wall_clock_;
+    std::uint32_t next_floor_raise_ms_ = 0;  // set by run(): WallClock::start() just raised it
     posix::PosixClock clock_;
     posix::PosixRandom random_;
     wireguard::Device device_;
@@ -292,6 +294,7 @@ int Agent::timeout_ms() {
 
 void Agent::run() {
     log_line("running");
+    next_floor_raise_ms_ = deadline_after(clock_.monotonic_ms(), wireguard::rekey_after_time_ms);
     while (!stopping_) {
         device_.tick(clock_.monotonic_ms(), wall());
         sys_check_timeouts();
@@ -302,6 +305,18 @@ void Agent::run() {
         }
         report_peer_events();
         report_rejections();
+        raise_wall_clock_floor_when_due();
+    }
+}
+
+// DESIGN §1 Clocks: the persisted floor is raised every REKEY_AFTER_TIME, so after a reboot
+// without an RTC our TAI64N timestamps still beat the last ones our peers saw.
+void Agent::raise_wall_clock_floor_when_due() {
+    const std::uint32_t now_ms = clock_.monotonic_ms();
+    if (wall_clock_ == nullptr || !time_after_or_equal(now_ms, next_floor_raise_ms_)) return;
+    next_floor_raise_ms_ = deadline_after(now_ms, wireguard::rekey_after_time_ms);
+    if (const Status raised = wall_clock_->raise_floor(); !raised.ok()) {
+        log_line("cannot persist the wall-clock floor: {}", raised.error());
     }
 }
 
