@@ -10,6 +10,11 @@
 #include "port/posix/sockaddr.h"
 
 namespace pinhole::posix {
+namespace {
+
+constexpr int socket_buffer_bytes = 4 * 1024 * 1024;
+
+}  // namespace
 
 PosixUdp::~PosixUdp() {
     for (std::size_t i = 0; i < sockets_.size(); i++) {
@@ -35,6 +40,10 @@ Result<port::UdpSocketId> PosixUdp::open(const net::Endpoint& local,
         const int v6_only = local.address.is_v6() ? 1 : 0;  // "any" serves IPv4 too
         (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6_only, sizeof v6_only);
     }
+    // A tunnel's bursts (a whole TCP window of datagrams) overflow the default ~208 KiB
+    // buffers; the kernel caps these at net.core.[rw]mem_max unless we are privileged.
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &socket_buffer_bytes, sizeof socket_buffer_bytes);
+    (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &socket_buffer_bytes, sizeof socket_buffer_bytes);
     sockaddr_storage address;
     const Result<socklen_t> length = to_sockaddr(local, family, address);
     if (!length.ok() || ::bind(fd, reinterpret_cast<sockaddr*>(&address), length.value()) != 0) {
