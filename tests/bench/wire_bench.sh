@@ -53,13 +53,15 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "n/a" }'; }
 
 # Starts the sender in namespace NS: exactly $bytes bytes from /dev/zero to ADDRESS:9, kernel TCP.
-# linger=0: when the time bound stops it, the connection is reset and nothing queued trickles
-# into the next run; -t: a complete transfer still waits for the sink to close. `ip netns exec`
-# directly (not ph_exec), so $! is the sender itself. Sets sender_pid.
+# No linger=0: a reset on close would drop what is still queued in the sender's socket (over a MiB
+# at these rates) and the sink would wait for bytes that never come. -t: a complete transfer still
+# waits for the sink to close. A time-bounded sender is stopped; what it had queued may still
+# drain, which is why each pinhole run first waits for the previous connection to close.
+# `ip netns exec` directly (not ph_exec), so $! is the sender itself. Sets sender_pid.
 start_sender() {
   local ns=$1 address=$2
   ip netns exec "$(ph_ns "$ns")" socat -u -t "$time_bound" -b 131072 "OPEN:/dev/zero,readbytes=$bytes" \
-    "TCP4:$address:$sink_port,connect-timeout=5,linger=0" 2>>"$ph_dir/sender.log" &
+    "TCP4:$address:$sink_port,connect-timeout=5" 2>>"$ph_dir/sender.log" &
   sender_pid=$!
   ph_track_pid "$sender_pid" "sender in $ns"
 }
