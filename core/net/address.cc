@@ -171,13 +171,6 @@ void put_v4(Text& text, std::span<const std::uint8_t> bytes) noexcept {
     }
 }
 
-bool is_v4_mapped(const IpAddress& address) noexcept {
-    for (std::size_t i = 0; i < 10; ++i) {
-        if (address.bytes[i] != 0) return false;
-    }
-    return address.bytes[10] == 0xFF && address.bytes[11] == 0xFF;
-}
-
 struct ZeroRun {
     std::size_t start = 0;
     std::size_t length = 0;
@@ -353,6 +346,25 @@ bool is_unspecified(const IpAddress& address) noexcept {
         if (address.bytes[i] != 0) return false;
     }
     return true;
+}
+
+bool is_multicast(const IpAddress& address) noexcept {
+    if (address.is_v4()) return (address.bytes[0] & 0xF0) == 0xE0;
+    return address.is_v6() && address.bytes[0] == 0xFF;
+}
+
+bool is_v4_mapped(const IpAddress& address) noexcept {
+    if (!address.is_v6()) return false;
+    for (std::size_t i = 0; i < 10; ++i) {
+        if (address.bytes[i] != 0) return false;
+    }
+    return address.bytes[10] == 0xFF && address.bytes[11] == 0xFF;
+}
+
+IpAddress unmapped(const IpAddress& address) noexcept {
+    if (!is_v4_mapped(address)) return address;
+    return IpAddress::v4(address.bytes[12], address.bytes[13], address.bytes[14],
+                         address.bytes[15]);
 }
 
 }  // namespace pinhole::net

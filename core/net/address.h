@@ -74,5 +74,12 @@ struct Prefix {
 [[nodiscard]] bool is_link_local(const IpAddress& address) noexcept;
 // 0.0.0.0, ::, and Family::none (which ports read as "any address").
 [[nodiscard]] bool is_unspecified(const IpAddress& address) noexcept;
+// 224.0.0.0/4, ff00::/8.
+[[nodiscard]] bool is_multicast(const IpAddress& address) noexcept;
+// ::ffff:0:0/96, IPv4 in IPv6 clothing: a dual-stack socket sends it as IPv4.
+[[nodiscard]] bool is_v4_mapped(const IpAddress& address) noexcept;
+// The IPv4 address inside an IPv4-mapped one; any other address unchanged. Policy compares
+// this form, so "::ffff:127.0.0.1" is treated as the loopback address it reaches.
+[[nodiscard]] IpAddress unmapped(const IpAddress& address) noexcept;
 
 }  // namespace pinhole::net

@@ -258,5 +258,30 @@ TEST(Address, Classifies) {
     EXPECT_FALSE(is_unspecified(address("::1")));
 }
 
+TEST(Address, ClassifiesMulticast) {
+    EXPECT_TRUE(is_multicast(address("224.0.0.1")));
+    EXPECT_TRUE(is_multicast(address("239.255.255.250")));
+    EXPECT_FALSE(is_multicast(address("223.255.255.255")));
+    EXPECT_FALSE(is_multicast(address("240.0.0.1")));
+    EXPECT_TRUE(is_multicast(address("ff02::1")));
+    EXPECT_FALSE(is_multicast(address("fe80::1")));
+    EXPECT_FALSE(is_multicast(address("::ffff:224.0.0.1")));  // unmap first
+    EXPECT_FALSE(is_multicast(IpAddress{}));
+}
+
+TEST(Address, UnmapsIpv4MappedAddresses) {
+    EXPECT_TRUE(is_v4_mapped(address("::ffff:127.0.0.1")));
+    EXPECT_FALSE(is_v4_mapped(address("::127.0.0.1")));  // IPv4-compatible, not mapped
+    EXPECT_FALSE(is_v4_mapped(address("::1:ffff:127.0.0.1")));
+    EXPECT_FALSE(is_v4_mapped(address("127.0.0.1")));
+    EXPECT_FALSE(is_v4_mapped(IpAddress{}));
+
+    EXPECT_EQ(unmapped(address("::ffff:192.0.2.1")), address("192.0.2.1"));
+    EXPECT_EQ(unmapped(address("::ffff:0.0.0.0")), address("0.0.0.0"));
+    EXPECT_EQ(unmapped(address("2001:db8::1")), address("2001:db8::1"));
+    EXPECT_EQ(unmapped(address("192.0.2.1")), address("192.0.2.1"));
+    EXPECT_EQ(unmapped(IpAddress{}), IpAddress{});
+}
+
 }  // namespace
 }  // namespace pinhole::net
