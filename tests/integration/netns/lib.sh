@@ -32,7 +32,9 @@ ph_pids=()        # every process started, stopped on exit
 ph_pid_names=()   # what each one is, for messages
 ph_namespaces=()  # full names
 ph_wg_ifs=()      # wireguard-go interface names (control sockets)
+ph_made_run_sshd=""  # set when ph_sshd_start created /run/sshd (removed again on exit)
 ph_start_seconds=$SECONDS
+ph_err_fd=2       # where ph_fail writes: the test's stderr (a copy of it inside ph_wait)
 
 PH_WG_PORT=51820
 PH_AGENT_PORT=51821
@@ -42,15 +44,16 @@ PH_P_V4=192.0.2.2
 ph_log() { printf '%s [%3ds] %s\n' "$PH_NAME" "$((SECONDS - ph_start_seconds))" "$*"; }
 ph_skip() { echo "SKIP: $PH_NAME: $*"; exit 77; }
 ph_fail() {
-  echo "FAIL: $PH_NAME: $*" >&2
-  ph_dump_logs >&2
+  # To the test's own stderr even inside ph_wait, which silences the command it polls.
+  echo "FAIL: $PH_NAME: $*" >&"$ph_err_fd"
+  ph_dump_logs >&"$ph_err_fd"
   exit 1
 }
 
 ph_dump_logs() {
   [ -n "$ph_dir" ] && [ -d "$ph_dir" ] || return 0
   local f
-  for f in "$ph_dir"/*.log; do
+  for f in "$ph_dir"/*.log "$ph_dir"/ctl-*/*.log; do
     [ -e "$f" ] || continue
     echo "----- last 40 lines of $(basename "$f")"
     tail -n 40 "$f"
@@ -125,9 +128,11 @@ ph_cleanup() {
   done
   for pid in $tree; do kill -KILL "$pid" 2>/dev/null; done
   for i in "${!ph_pids[@]}"; do wait "${ph_pids[$i]}" 2>/dev/null; done
+  ph_stop_namespace_pids
   for ns in "${ph_namespaces[@]}"; do
     ip netns delete "$ns" 2>/dev/null
   done
+  [ -z "$ph_made_run_sshd" ] || rmdir /run/sshd 2>/dev/null
   for ifname in "${ph_wg_ifs[@]}"; do
     rm -f "/var/run/wireguard/$ifname.sock"
   done
@@ -142,11 +147,15 @@ ph_cleanup() {
 ph_wait() {
   local seconds=$1 what=$2
   shift 2
-  local deadline=$((SECONDS + seconds))
+  local deadline=$((SECONDS + seconds)) saved
+  exec {saved}>&2
+  ph_err_fd=$saved  # a ph_fail in COMMAND still reaches the test's stderr
   until "$@" >/dev/null 2>&1; do
     [ $SECONDS -lt $deadline ] || ph_fail "expected $what within ${seconds}s"
     sleep 0.1
   done
+  ph_err_fd=2
+  exec {saved}>&-
 }
 
 # ---------------------------------------------------------------- namespaces and links
@@ -277,16 +286,19 @@ ph_wg_endpoint() { ph_exec "$1" wg show "$2" endpoints | awk '{ print $2; exit }
 
 # ph_agent_yaml FILE --key NAME [--port N] [--mtu N] [--address A]...
 #   and its one peer: --peer NAME --pub KEYNAME [--endpoint HOST:PORT] [--allowed NET]...
-#   [--keepalive N] [--psk FILE]
+#   [--keepalive N] [--psk FILE] [--allow RULE]...
+# and its services: [--service NAME=TARGET]... (TARGET as the config writes it, 127.0.0.1:22)
 # Writes a node config (0600: it holds the private key).
 ph_agent_yaml() {
   local file=$1
   shift
   local key="" port=$PH_AGENT_PORT mtu="" addresses=() peer="" pub="" endpoint="" allowed=()
-  local keepalive="" psk=""
+  local keepalive="" psk="" services=() allows=() service
   while [ $# -gt 0 ]; do
     case $1 in
       --key) key=$2 ;;
+      --service) services+=("$2") ;;
+      --allow) allows+=("\"$2\"") ;;
       --port) port=$2 ;;
       --mtu) mtu=$2 ;;
       --address) addresses+=("\"$2\"") ;;
@@ -308,6 +320,10 @@ ph_agent_yaml() {
     echo "listen_port: $port"
     [ -z "$mtu" ] || echo "mtu: $mtu"
     [ ${#addresses[@]} -eq 0 ] || echo "address: [${addresses[*]}]"
+    if [ ${#services[@]} -gt 0 ]; then
+      echo "services:"
+      for service in "${services[@]}"; do echo "  ${service%%=*}: \"${service#*=}\""; done
+    fi
     if [ -n "$peer" ]; then
       echo "peers:"
       echo "  - name: $peer"
@@ -316,12 +332,14 @@ ph_agent_yaml() {
       [ ${#allowed[@]} -eq 0 ] || echo "    allowed_ips: [${allowed[*]}]"
       [ -z "$keepalive" ] || echo "    persistent_keepalive: $keepalive"
       [ -z "$psk" ] || echo "    preshared_key_file: \"$psk\""
+      [ ${#allows[@]} -eq 0 ] || echo "    allow: [${allows[*]}]"
     fi
   ) >"$file"
 }
 
 # ph_agent_start NS TAG YAML: runs the node in NS (log: agent-TAG.log) and waits until its UDP
-# port is bound. Sets PH_AGENT_PID_<TAG>.
+# port is bound. Its control socket goes in $(ph_control_dir TAG) (PINHOLE_CONTROL_DIR), where
+# ph_cli TAG finds it. Sets PH_AGENT_PID_<TAG>.
 ph_agent_start() {
   local ns=$1 tag=$2 yaml=$3 port pid
   port=$(sed -n 's/^listen_port: *//p' "$yaml")
@@ -333,7 +351,8 @@ ph_agent_start() {
     ph_fail "expected 'pinhole check' to accept the generated $yaml: $(cat "$ph_dir/check-$tag.log")"
   # `ip netns exec` directly, not through the ph_exec function: a backgrounded function runs
   # in a subshell, and $! would be that shell, which SIGTERM kills instead of the agent.
-  ip netns exec "$(ph_ns "$ns")" "$ph_pinhole" agent -c "$yaml" >"$ph_dir/agent-$tag.log" 2>&1 &
+  ip netns exec "$(ph_ns "$ns")" env PINHOLE_CONTROL_DIR="$(ph_control_dir "$tag")" \
+    "$ph_pinhole" agent -c "$yaml" >"$ph_dir/agent-$tag.log" 2>&1 &
   pid=$!
   ph_track_pid "$pid" "pinhole agent $tag"
   eval "PH_AGENT_PID_$tag=$pid"
@@ -514,18 +533,22 @@ ph_scenario() {
   ph_log "scenario: IPv$PH_FAMILY underlay $PH_W_UL <-> $PH_P_UL${veth_mtu:+ (MTU $veth_mtu)}, wg $PH_W_IF $PH_W_V6 $PH_W_V4, node $PH_P_V6 $PH_P_V4"
 }
 
-# ph_wg_peer [--endpoint] [--psk FILE] [--keepalive N]: replaces the wg side's one peer (the
-# node's key p) with these settings; --endpoint points it at the node's underlay address.
+# ph_wg_peer [--endpoint] [--psk FILE] [--keepalive N] [--allowed NET]...: replaces the wg
+# side's one peer (the node's key p) with these settings; --endpoint points it at the node's
+# underlay address; --allowed adds networks reached through the node (routes are the caller's).
 ph_wg_peer() {
-  local args=(peer "$(ph_pub p)" allowed-ips "$PH_P_V6/128,$PH_P_V4/32")
+  local allowed_ips="$PH_P_V6/128,$PH_P_V4/32"
+  local args=(peer "$(ph_pub p)")
   while [ $# -gt 0 ]; do
     case $1 in
+      --allowed) allowed_ips+=",$2"; shift 2 ;;
       --endpoint) args+=(endpoint "$(ph_endpoint "$PH_P_UL" "$PH_AGENT_PORT")"); shift ;;
       --psk) args+=(preshared-key "$2"); shift 2 ;;
       --keepalive) args+=(persistent-keepalive "$2"); shift 2 ;;
       *) ph_fail "ph_wg_peer: unknown option $1" ;;
     esac
   done
+  args+=(allowed-ips "$allowed_ips")
   ph_wg_set w "$PH_W_IF" peer "$(ph_pub p)" remove
   ph_wg_set w "$PH_W_IF" "${args[@]}"
 }
@@ -575,4 +598,224 @@ ph_interop() {
   ph_expect_echo w "$PH_P_V6" 7 1048576
   ph_expect_echo w "$PH_P_V4" 7 1048576
   ph_agent_stop i
+}
+
+# ---------------------------------------------------------------- client commands and services
+# (issue: the access proxy and the client commands; DESIGN §1)
+
+# ph_require_commands CMD...: fails (not skips: the feature is expected) unless pinhole knows
+# each command. Only for commands that do nothing without arguments (forward, connect).
+ph_require_commands() {
+  local command output
+  for command in "$@"; do
+    output=$("$ph_pinhole" "$command" 2>&1 || true)
+    if [[ $output == *"unknown command"* ]]; then
+      ph_fail "expected a pinhole with a '$command' command ($ph_pinhole has none)"
+    fi
+  done
+}
+
+# The control socket directory of node TAG (its PINHOLE_CONTROL_DIR), made on first use.
+ph_control_dir() {
+  local dir="$ph_dir/ctl-$1"
+  [ -d "$dir" ] || (umask 077 && mkdir -p "$dir")
+  printf '%s' "$dir"
+}
+# The control socket node TAG serves (the one *.sock in its directory), or nothing yet.
+ph_control_socket() {
+  local socket
+  for socket in "$(ph_control_dir "$1")"/*.sock; do
+    [ -S "$socket" ] && { printf '%s' "$socket"; return 0; }
+  done
+  return 1
+}
+
+# ph_cli NS TAG ARGS...: `pinhole ARGS` in namespace NS, attached to node TAG's control dir.
+ph_cli() {
+  local ns=$1 tag=$2
+  shift 2
+  ip netns exec "$(ph_ns "$ns")" env PINHOLE_CONTROL_DIR="$(ph_control_dir "$tag")" "$ph_pinhole" "$@"
+}
+
+# ph_node_up NS TAG YAML: `pinhole up -c YAML` in the foreground of a background job (log:
+# up-TAG.log), until its control socket is there. Sets PH_UP_PID_<TAG>.
+ph_node_up() {
+  local ns=$1 tag=$2 yaml=$3 pid
+  ip netns exec "$(ph_ns "$ns")" env PINHOLE_CONTROL_DIR="$(ph_control_dir "$tag")" \
+    "$ph_pinhole" up -c "$yaml" >"$ph_dir/up-$tag.log" 2>&1 &
+  pid=$!
+  ph_track_pid "$pid" "pinhole up $tag"
+  eval "PH_UP_PID_$tag=$pid"
+  ph_wait 10 "pinhole up $tag to serve a control socket in $(ph_control_dir "$tag")" ph_node_serving "$tag" "$pid"
+}
+ph_node_serving() {
+  kill -0 "$2" 2>/dev/null || ph_fail "pinhole up $1 (pid $2) exited early: $(tail -n 5 "$ph_dir/up-$1.log")"
+  ph_control_socket "$1" >/dev/null
+}
+
+# ph_forward_start NS TAG NAME YAML AGENT LISTEN_PORT TARGET: `pinhole forward -c YAML AGENT
+# 127.0.0.1:LISTEN_PORT TARGET` in NS through node TAG (started on demand if none runs), in the
+# background (log: forward-NAME.log), until the port listens in NS. Sets PH_FORWARD_PID_<NAME>.
+ph_forward_start() {
+  local ns=$1 tag=$2 name=$3 yaml=$4 agent=$5 port=$6 target=$7 pid
+  ip netns exec "$(ph_ns "$ns")" env PINHOLE_CONTROL_DIR="$(ph_control_dir "$tag")" \
+    "$ph_pinhole" forward -c "$yaml" "$agent" "127.0.0.1:$port" "$target" >"$ph_dir/forward-$name.log" 2>&1 &
+  pid=$!
+  ph_track_pid "$pid" "pinhole forward $name"
+  eval "PH_FORWARD_PID_$name=$pid"
+  ph_wait 15 "'pinhole forward $agent 127.0.0.1:$port $target' to listen in $(ph_ns "$ns")" \
+    ph_forward_listening "$ns" "$name" "$pid" "$port"
+  ph_log "forward $name: 127.0.0.1:$port -> $agent $target (pid $pid)"
+}
+ph_forward_listening() {
+  kill -0 "$3" 2>/dev/null ||
+    ph_fail "'pinhole forward' $2 (pid $3) exited early: $(cat "$ph_dir/forward-$2.log")"
+  ph_tcp_bound "$1" "$4"
+}
+
+# ph_forward_stop NS NAME PORT: SIGTERM to the forward; it must exit within 3 s and its
+# listener (in the node) must close within 5 s.
+ph_forward_stop() {
+  local ns=$1 name=$2 port=$3 var pid
+  var="PH_FORWARD_PID_$name"
+  pid=${!var}
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + 3))
+  while kill -0 "$pid" 2>/dev/null; do
+    [ $SECONDS -lt $deadline ] || ph_fail "expected 'pinhole forward' $name to exit on SIGTERM within 3 s"
+    sleep 0.1
+  done
+  wait "$pid" 2>/dev/null || true
+  ph_forget_pid "$pid"
+  ph_wait 5 "the forward's listener 127.0.0.1:$port to close after the forward stopped" \
+    ph_not ph_tcp_bound "$ns" "$port"
+}
+ph_not() { ! "$@"; }
+
+# The Python that serves test pages (Debian's, as scripts/bootstrap installs it).
+ph_python() { if [ -x /usr/bin/python3 ]; then echo /usr/bin/python3; else command -v python3; fi; }
+
+# ph_http_server NS TAG ADDRESS PORT: a static HTTP server in NS on ADDRESS:PORT serving
+# www-TAG/index.html, whose content names TAG and a random token. Prints nothing; the page is
+# $ph_dir/www-TAG/index.html.
+ph_http_server() {
+  local ns=$1 tag=$2 address=$3 port=$4 www="$ph_dir/www-$2"
+  mkdir -p "$www"
+  printf '<html><body>pinhole test page %s %s</body></html>\n' "$tag" "$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$www/index.html"
+  ip netns exec "$(ph_ns "$ns")" "$(ph_python)" -u -m http.server --bind "$address" --directory "$www" "$port" \
+    >"$ph_dir/http-$tag.log" 2>&1 &
+  ph_track_pid $! "http server $tag"
+  ph_wait 10 "the HTTP server $tag on $address:$port in $(ph_ns "$ns")" ph_tcp_bound "$ns" "$port"
+}
+ph_page() { printf '%s' "$ph_dir/www-$1/index.html"; }
+
+# ph_expect_page NS URL PAGE: curl in NS fetches URL within 15 s and gets exactly PAGE's bytes.
+ph_expect_page() {
+  local ns=$1 url=$2 page=$3 out="$ph_dir/curl.out" status=0
+  ph_exec "$ns" curl -gsS --connect-timeout 10 --max-time 15 -o "$out" "$url" 2>"$ph_dir/curl.err" || status=$?
+  [ $status -eq 0 ] || ph_fail "expected curl $url (from $(ph_ns "$ns")) to fetch the page, got curl status $status: $(cat "$ph_dir/curl.err")"
+  ph_same_bytes "$page" "$out" "curl $url"
+  ph_log "curl $url: ok, the page ($(wc -c <"$out") bytes) matches"
+}
+
+# ph_now_ms: a clock in milliseconds.
+ph_now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# ph_expect_refused NS URL WITHIN_S WHAT: curl in NS to URL must fail, by a refusal or a reset
+# (connection refused, reset, empty reply), not a timeout, and within WITHIN_S seconds. Sets
+# PH_REFUSED_MS (how long it took) and PH_REFUSED_ERR (curl's message).
+ph_expect_refused() {
+  local ns=$1 url=$2 within=$3 what=$4 start status=0 max_time
+  max_time=$((within + 10))
+  start=$(ph_now_ms)
+  ph_exec "$ns" curl -gsS --connect-timeout "$max_time" --max-time "$max_time" -o "$ph_dir/refused.out" "$url" \
+    2>"$ph_dir/curl.err" || status=$?
+  PH_REFUSED_MS=$(($(ph_now_ms) - start))
+  PH_REFUSED_ERR=$(tr '\n' ' ' <"$ph_dir/curl.err")
+  [ $status -ne 0 ] ||
+    ph_fail "$what: expected curl $url to be refused, but it got $(wc -c <"$ph_dir/refused.out") bytes: $(head -c 200 "$ph_dir/refused.out")"
+  [ $status -ne 28 ] ||
+    ph_fail "$what: expected curl $url to be refused or reset, but it timed out after ${PH_REFUSED_MS} ms: $PH_REFUSED_ERR"
+  [ "$PH_REFUSED_MS" -le $((within * 1000)) ] ||
+    ph_fail "$what: expected curl $url to fail within ${within} s, it took ${PH_REFUSED_MS} ms (curl status $status: $PH_REFUSED_ERR)"
+  ph_log "$what: curl $url failed in ${PH_REFUSED_MS} ms (curl status $status: $PH_REFUSED_ERR)"
+}
+
+# ph_expect_log_line TAG WHAT PATTERN...: within 5 s, one line of node TAG's log matches every
+# extended regular expression PATTERN (in any order). Prints that line into the test's output.
+ph_expect_log_line() {
+  local tag=$1 what=$2
+  shift 2
+  local deadline=$((SECONDS + 5)) line
+  while :; do
+    line=$(ph_agent_log "$tag" | ph_grep_all "$@" | tail -n 1 || true)
+    [ -z "$line" ] || break
+    [ $SECONDS -lt $deadline ] || ph_fail "expected node $tag to log $what (a line matching: $*)"
+    sleep 0.1
+  done
+  ph_log "node $tag logged $what: $line"
+}
+ph_grep_all() {
+  if [ $# -eq 0 ]; then cat; return; fi
+  local pattern=$1
+  shift
+  grep -E -- "$pattern" | ph_grep_all "$@"
+}
+
+# ph_stop_namespace_pids: TERM, then KILL, whatever still runs in our namespaces (a node that
+# a client command started on demand, which the test never had the pid of).
+ph_stop_namespace_pids() {
+  local ns pids=() pid i
+  for ns in "${ph_namespaces[@]}"; do
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do pids+=("$pid"); done
+  done
+  [ ${#pids[@]} -gt 0 ] || return 0
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  for ((i = 0; i < 20; i++)); do
+    local alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ $alive -eq 1 ] || return 0
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+  return 0
+}
+# The pids still running in namespace SHORT.
+ph_ns_pids() { ip netns pids "$(ph_ns "$1")" 2>/dev/null; }
+ph_ns_empty() { [ -z "$(ph_ns_pids "$1")" ]; }
+
+# ph_sshd_start NS: an sshd of the test's own in NS on 127.0.0.1:22 (throwaway host key,
+# root login with the throwaway user key $ph_dir/user_key, configuration and log in the work
+# directory). /run/sshd (sshd's privilege-separation directory) is made if missing.
+ph_sshd_start() {
+  local ns=$1 sshd
+  sshd=$(command -v sshd || echo /usr/sbin/sshd)
+  [ -x "$sshd" ] || ph_skip "needs sshd (openssh-server; scripts/bootstrap installs it)"
+  ssh-keygen -q -t ed25519 -N '' -C "pinhole-test-host" -f "$ph_dir/ssh_host_ed25519_key"
+  ssh-keygen -q -t ed25519 -N '' -C "pinhole-test-user" -f "$ph_dir/user_key"
+  cp "$ph_dir/user_key.pub" "$ph_dir/authorized_keys"
+  cat >"$ph_dir/sshd_config" <<SSHD
+# generated by $PH_NAME (tests/integration/netns/lib.sh): a throwaway sshd in $(ph_ns "$ns")
+ListenAddress 127.0.0.1:22
+HostKey $ph_dir/ssh_host_ed25519_key
+PidFile $ph_dir/sshd.pid
+AuthorizedKeysFile $ph_dir/authorized_keys
+PermitRootLogin yes
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+StrictModes no
+UsePAM no
+Subsystem sftp internal-sftp
+LogLevel VERBOSE
+SSHD
+  if [ ! -d /run/sshd ]; then
+    mkdir -m 0755 /run/sshd
+    ph_made_run_sshd=1
+  fi
+  "$sshd" -t -f "$ph_dir/sshd_config" 2>"$ph_dir/sshd-check.log" ||
+    ph_fail "expected sshd to accept the generated sshd_config: $(cat "$ph_dir/sshd-check.log")"
+  ip netns exec "$(ph_ns "$ns")" "$sshd" -D -e -f "$ph_dir/sshd_config" >"$ph_dir/sshd.log" 2>&1 &
+  ph_track_pid $! "sshd"
+  ph_wait 10 "sshd on 127.0.0.1:22 in $(ph_ns "$ns")" ph_tcp_bound "$ns" 22
 }
