@@ -1,4 +1,4 @@
-// The `pinhole` command line. Later issues add the client commands.
+// The `pinhole` command line.
 #include <cstdio>
 #include <cstring>
 #include <span>
@@ -19,8 +19,17 @@ constexpr char usage[] =
     "  import-invite [--name NAME] INVITE\n"
     "                       print the client configuration that trusts an invite's agent\n"
     "  check -c FILE        validate a node or gateway configuration and its keys\n"
-    "  agent -c FILE        run a node: WireGuard on its UDP port, the overlay stack, echo\n"
-    "                       (TCP 7) and discard (TCP 9); SIGUSR1 prints counters\n"
+    "  agent -c FILE        run a node in the foreground: WireGuard on its UDP port, the overlay\n"
+    "  up -c FILE           stack, the exit to its services, echo (TCP 7) and discard (TCP 9),\n"
+    "                       a control socket for the commands below; SIGUSR1 prints counters\n"
+    "  forward [-c FILE] AGENT [ADDR:]PORT SERVICE|HOST:PORT\n"
+    "                       listen on ADDR:PORT (127.0.0.1) and carry each connection to AGENT\n"
+    "  connect [-c FILE] AGENT SERVICE|HOST:PORT\n"
+    "                       stdin/stdout to a service (ssh -o ProxyCommand=\"pinhole connect ...\")\n"
+    "  status [-c FILE] | down [-c FILE]\n"
+    "                       counters of the running node / stop it\n"
+    "                       (client commands start the node for FILE's key when none runs;\n"
+    "                       FILE defaults to $PINHOLE_CONFIG or ~/.config/pinhole/node.yaml)\n"
     "  genkey | pubkey | genpsk\n"
     "                       keys in WireGuard's format (as wg genkey / pubkey / genpsk)\n"
     "  self-test            run the crypto known-answer tests\n"
@@ -47,6 +56,9 @@ struct Command {
 constexpr Command commands[] = {
     {"init", pinhole::cli::init},     {"import-invite", pinhole::cli::import_invite},
     {"check", pinhole::cli::check},   {"agent", pinhole::cli::agent},
+    {"up", pinhole::cli::agent},      {"forward", pinhole::cli::forward},
+    {"connect", pinhole::cli::connect}, {"status", pinhole::cli::status},
+    {"down", pinhole::cli::down},
     {"genkey", pinhole::cli::genkey},
     {"pubkey", pinhole::cli::pubkey}, {"genpsk", pinhole::cli::genpsk},
     {"self-test", self_test},         {"version", print_version},

@@ -1,5 +1,6 @@
-// Outgoing TCP connections (to the gateway, to services behind an agent). Reads are pulled,
-// so the core reads only as fast as it can pass bytes on: that is its flow control.
+// TCP connections: outgoing (to the gateway, to services behind an agent) and accepted ones (a
+// client node's `forward` listener). Reads are pulled, so the core reads only as fast as it can
+// pass bytes on: that is its flow control.
 #pragma once
 
 #include <cstddef>
@@ -12,6 +13,7 @@
 namespace pinhole::port {
 
 using TcpConnectionId = std::uint16_t;
+using TcpListenerId = std::uint16_t;
 
 class TcpEvents {
 public:
@@ -28,6 +30,17 @@ protected:
     ~TcpEvents() = default;
 };
 
+class TcpListenEvents {
+public:
+    // A connection arrived. It has no event handler yet: give it one with Tcp::set_events
+    // before returning (its readiness is reported from then on), or close it.
+    virtual void on_accepted(TcpListenerId listener, TcpConnectionId connection,
+                             const net::Endpoint& from) noexcept = 0;
+
+protected:
+    ~TcpListenEvents() = default;
+};
+
 class Tcp {
 public:
     [[nodiscard]] virtual Result<TcpConnectionId> connect(const net::Endpoint& to,
@@ -42,6 +55,16 @@ public:
     [[nodiscard]] virtual Status shutdown_write(TcpConnectionId connection) noexcept = 0;
     // Releases the id. `reset` sends RST instead of an orderly close.
     virtual void close(TcpConnectionId connection, bool reset) noexcept = 0;
+    // Hands a connection's events to another handler (an accepted one, or a stream taking over).
+    virtual void set_events(TcpConnectionId connection, TcpEvents& events) noexcept = 0;
+
+    // Accepts connections at `at` (port 0: any free port). Errc::unsupported where the port
+    // offers no listening sockets.
+    [[nodiscard]] virtual Result<TcpListenerId> listen(const net::Endpoint& at,
+                                                       TcpListenEvents& events) noexcept = 0;
+    // Where a listener listens (the port chosen for port 0).
+    [[nodiscard]] virtual Result<net::Endpoint> listener_endpoint(TcpListenerId listener) noexcept = 0;
+    virtual void close_listener(TcpListenerId listener) noexcept = 0;
 
 protected:
     ~Tcp() = default;

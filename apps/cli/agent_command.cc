@@ -24,10 +24,14 @@
 #include <vector>
 
 #include "apps/cli/commands.h"
+#include "apps/node/control_server.h"
 #include "config/load.h"
+#include "core/acl/acl.h"
 #include "core/crypto/ct.h"
 #include "core/keys/keys.h"
 #include "core/overlay/overlay_stack.h"
+#include "core/overlay/service_directory.h"
+#include "core/overlay/streams.h"
 #include "core/time/wall_clock.h"
 #include "core/util/format.h"
 #include "core/util/time.h"
@@ -134,6 +138,7 @@ sigset_t handled_signals() {
 struct PeerState {
     std::string name;
     wireguard::PeerId id = 0;
+    std::size_t config_index = 0;
     std::uint64_t handshakes_reported = 0;
     std::optional<wireguard::Endpoint> endpoint_reported;
 };
@@ -141,18 +146,36 @@ struct PeerState {
 // The node: the device and the overlay stack wired together on the posix port.
 class Agent final : public wireguard::DeviceOutput,
                     public overlay::OverlayOutput,
+                    public overlay::ExitPolicy,
+                    public overlay::DirectoryPolicy,
+                    public node::NodeControl,
                     public port::UdpReceiver,
                     public posix::FdHandler {
 public:
-    Agent(posix::PosixPlatform& platform, const keys::KeyPair& pair, std::uint16_t mtu_bytes,
+    Agent(posix::PosixPlatform& platform, const keys::KeyPair& pair, const config::NodeConfig& config,
           const wireguard::TimerSettings& timers, WallClock* wall_clock)
-        : platform_(platform), wall_clock_(wall_clock),
-          device_({pair.private_key, pair.public_key}, random_, *this, device_settings(mtu_bytes, timers)),
-          overlay_(*this, pair.public_key), mtu_bytes_(mtu_bytes) {}
+        : platform_(platform), wall_clock_(wall_clock), config_(config),
+          device_({pair.private_key, pair.public_key}, random_, *this, device_settings(config.mtu_bytes, timers)),
+          overlay_(*this, pair.public_key), mtu_bytes_(config.mtu_bytes),
+          logger_(platform.platform().log, port::LogLevel::info),
+          streams_(overlay_, {platform.platform().tcp, platform.platform().resolver, clock_}, *this, logger_, {}),
+          directory_(overlay_, *this, clock_),
+          control_(platform.loop(), platform.posix_tcp(), *this) {}
 
-    [[nodiscard]] bool configure(const config::NodeConfig& node, const std::vector<std::optional<crypto::X25519Key>>& psks);
-    [[nodiscard]] bool open(std::uint16_t listen_port);
+    [[nodiscard]] bool configure(const std::vector<std::optional<crypto::X25519Key>>& psks);
+    [[nodiscard]] bool open(std::uint16_t listen_port, const std::string& control_path);
     void run();
+
+    // overlay::ExitPolicy, overlay::DirectoryPolicy
+    acl::Decision decide(overlay::PeerId peer, const net::Endpoint& destination) noexcept override;
+    void published_services(overlay::PeerId peer, overlay::ServiceList& out) noexcept override;
+    // node::NodeControl
+    std::optional<overlay::PeerId> peer_by_name(std::string_view name) override;
+    net::IpAddress peer_overlay_address(overlay::PeerId peer) override;
+    overlay::StreamTable& streams() override { return streams_; }
+    overlay::ServiceDirectory& directory() override { return directory_; }
+    std::vector<std::string> status_lines() override;
+    void stop() override { stopping_ = true; }
 
 private:
     static wireguard::DeviceSettings device_settings(std::uint16_t mtu_bytes,
@@ -168,7 +191,6 @@ private:
     void report_peer_events();
     void report_rejections();
     void raise_wall_clock_floor_when_due();
-    void print_status();
 
     void send_datagram(const wireguard::Endpoint& to, std::span<const std::uint8_t> datagram) noexcept override {
         if (to.kind != wireguard::Endpoint::Kind::udp) return;  // the relay channel comes later
@@ -176,6 +198,9 @@ private:
     }
     void deliver(wireguard::PeerId peer, std::span<const std::uint8_t> ip_packet) noexcept override {
         overlay_.deliver(peer, ip_packet);
+    }
+    bool expects_source(wireguard::PeerId peer, const net::IpAddress& source) noexcept override {
+        return streams_.expects_source(peer, source);
     }
     void send_packet(wireguard::PeerId peer, std::span<const std::uint8_t> ip_packet) noexcept override {
         (void)device_.send(peer, ip_packet, clock_.monotonic_ms(), wall());  // refusals are counted
@@ -186,14 +211,22 @@ private:
     }
     void on_fd_events(int fd, std::uint32_t events) noexcept override;
 
+    [[nodiscard]] const config::Peer* config_peer(overlay::PeerId peer) const;
+
     posix::PosixPlatform& platform_;
     WallClock* wall_clock_;
+    const config::NodeConfig& config_;
     std::uint32_t next_floor_raise_ms_ = 0;  // set by run(): WallClock::start() just raised it
     posix::PosixClock clock_;
     posix::PosixRandom random_;
     wireguard::Device device_;
     overlay::OverlayStack overlay_;  // after the device: it resets its connections through it
     std::uint16_t mtu_bytes_;
+    Logger logger_;
+    overlay::StreamTable streams_;  // after the overlay: it intercepts the overlay's packets
+    overlay::ServiceDirectory directory_;
+    node::ControlServer control_;
+    std::vector<net::IpAddress> local_addresses_;  // the device's own, for the access lists
     port::UdpSocketId socket_ = 0;
     int signal_fd_ = -1;
     bool stopping_ = false;
@@ -201,7 +234,8 @@ private:
     wireguard::MessageCounters rejections_reported_{};  // what report_rejections last saw
 };
 
-bool Agent::configure(const config::NodeConfig& node, const std::vector<std::optional<crypto::X25519Key>>& psks) {
+bool Agent::configure(const std::vector<std::optional<crypto::X25519Key>>& psks) {
+    const config::NodeConfig& node = config_;
     for (const config::InterfaceAddress& address : node.address) {
         const Status added = overlay_.add_address(address.address);
         if (added.error() == Errc::unsupported) {
@@ -214,8 +248,56 @@ bool Agent::configure(const config::NodeConfig& node, const std::vector<std::opt
     }
     for (std::size_t i = 0; i < node.peers.size(); i++) {
         if (!add_peer(node.peers[i], psks[i])) return false;
+        peers_.back().config_index = i;
+    }
+    std::array<net::IpAddress, 32> local{};
+    const Result<std::size_t> found = platform_.platform().interfaces.local_addresses(local);
+    if (found.ok()) local_addresses_.assign(local.begin(), local.begin() + static_cast<std::ptrdiff_t>(found.value()));
+    for (const config::Service& service : node.services) {
+        log_line("service {}: port {} -> {}{}{}", service.name.view(), service.port,
+                 service.target.host_name.view(), service.target.host_name.size() != 0 ? ":" : "",
+                 service.target.host_name.size() != 0 ? net::Endpoint{{}, service.target.endpoint.port}
+                                                      : service.target.endpoint);
     }
     return true;
+}
+
+const config::Peer* Agent::config_peer(overlay::PeerId peer) const {
+    for (const PeerState& state : peers_) {
+        if (state.id == peer) return &config_.peers[state.config_index];
+    }
+    return nullptr;
+}
+
+acl::Decision Agent::decide(overlay::PeerId peer, const net::Endpoint& destination) noexcept {
+    const config::Peer* configured = config_peer(peer);
+    if (configured == nullptr) return acl::Decision{acl::Refusal::no_matching_rule, nullptr, {}};
+    std::array<net::IpAddress, 1 + config::max_node_addresses> overlay_addresses{};
+    const std::size_t count = overlay_.own_addresses(overlay_addresses);
+    const acl::OwnAddresses own{std::span(overlay_addresses.data(), count), local_addresses_};
+    return acl::decide(config_, *configured, own, destination);
+}
+
+void Agent::published_services(overlay::PeerId peer, overlay::ServiceList& out) noexcept {
+    const config::Peer* configured = config_peer(peer);
+    if (configured == nullptr) return;
+    for (std::size_t i = 0; i < config_.services.size(); i++) {
+        if (acl::may_reach_service(*configured, i)) {
+            (void)out.push_back({config_.services[i].name, config_.services[i].port});  // same capacity
+        }
+    }
+}
+
+std::optional<overlay::PeerId> Agent::peer_by_name(std::string_view name) {
+    for (const PeerState& peer : peers_) {
+        if (peer.name == name) return peer.id;
+    }
+    return std::nullopt;
+}
+
+net::IpAddress Agent::peer_overlay_address(overlay::PeerId peer) {
+    const config::Peer* configured = config_peer(peer);
+    return configured != nullptr ? keys::overlay_address(configured->public_key) : net::IpAddress{};
 }
 
 bool Agent::add_peer(const config::Peer& peer, const std::optional<crypto::X25519Key>& psk) {
@@ -243,14 +325,25 @@ bool Agent::add_peer(const config::Peer& peer, const std::optional<crypto::X2551
         log_line("peer {}: overlay netif: {}", peer.name.view(), added.error());
         return false;
     }
-    peers_.push_back({std::string(peer.name.view()), id.value(), 0, config.endpoint});
+    peers_.push_back({std::string(peer.name.view()), id.value(), 0, 0, config.endpoint});
     log_line("peer {}: key {}, overlay address {}, endpoint {}", peer.name.view(),
              key_text(peer.public_key), keys::overlay_address(peer.public_key),
              endpoint_text(config.endpoint));
     return true;
 }
 
-bool Agent::open(std::uint16_t listen_port) {
+bool Agent::open(std::uint16_t listen_port, const std::string& control_path) {
+    if (!node::prepare_control_directory(control_path)) return false;
+    if (const Status opened = control_.open(control_path); !opened.ok()) {
+        if (opened.error() == Errc::already_exists) {
+            log_line("a node with this key already runs (its control socket {} answers): one node per key. "
+                     "Use it (`pinhole status`), or stop it first (`pinhole down`)", std::string_view(control_path));
+        } else {
+            log_line("cannot serve the control socket {}: {}", std::string_view(control_path), opened.error());
+        }
+        return false;
+    }
+    log_line("control socket {}", std::string_view(control_path));
     const Result<port::UdpSocketId> socket =
         platform_.platform().udp.open(net::Endpoint{net::IpAddress{}, listen_port}, *this);
     if (!socket.ok()) {
@@ -274,7 +367,7 @@ void Agent::on_fd_events(int fd, std::uint32_t) noexcept {
     signalfd_siginfo info{};
     for (int i = 0; i < 16 && ::read(fd, &info, sizeof info) == static_cast<ssize_t>(sizeof info); i++) {
         if (info.ssi_signo == SIGUSR1) {
-            print_status();
+            for (const std::string& line : status_lines()) std::printf("pinhole agent: %s\n", line.c_str());
         } else {
             log_line("stopping ({})", info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
             stopping_ = true;
@@ -298,6 +391,9 @@ void Agent::run() {
     while (!stopping_) {
         device_.tick(clock_.monotonic_ms(), wall());
         sys_check_timeouts();
+        streams_.tick();
+        directory_.tick();
+        control_.collect();
         const Result<int> ran = platform_.loop().run_once(timeout_ms());
         if (!ran.ok()) {
             log_line("event loop: {}", ran.error());
@@ -361,22 +457,40 @@ void Agent::report_rejections() {
     if (!changed.empty()) log_line("rejected messages: {}", std::string_view(changed));
 }
 
-void Agent::print_status() {
+template <typename... Arguments>
+std::string formatted(std::string_view format, const Arguments&... arguments) {
+    std::array<char, 512> text{};
+    return std::string(text.data(), format_to(text, format, arguments...));
+}
+
+std::vector<std::string> Agent::status_lines() {
     const wireguard::DeviceCounters& device = device_.counters();
     const overlay::OverlayCounters& overlay = overlay_.counters();
-    log_line("status: {} rejected messages, {} handshake messages, {} cookie replies; overlay {} "
-             "packets in, {} out, {} not routed, echo {} B, discard {} B, {} connections",
-             wireguard::total_rejections(device.messages), device.handshake_messages_received,
-             device.cookie_replies_sent, overlay.packets_delivered, overlay.packets_sent,
-             overlay.not_routed_to_peer, overlay.echo_bytes, overlay.discard_bytes,
-             overlay_.open_connections());
+    const overlay::StreamCounters& streams = streams_.counters();
+    std::vector<std::string> lines;
+    lines.push_back(formatted(
+        "status: {} rejected messages, {} handshake messages, {} cookie replies; overlay {} "
+        "packets in, {} out, {} not routed, echo {} B, discard {} B, {} connections",
+        wireguard::total_rejections(device.messages), device.handshake_messages_received,
+        device.cookie_replies_sent, overlay.packets_delivered, overlay.packets_sent,
+        overlay.not_routed_to_peer, overlay.echo_bytes, overlay.discard_bytes, overlay_.open_connections()));
+    lines.push_back(formatted(
+        "status: streams {} open; exit {} opened, {} refused by the access list, {} connects failed, "
+        "{} refused at the stream limit; dial {} opened, {} failed; {} B to sockets, {} B to the overlay; "
+        "{} reset by the overlay, {} by sockets, {} idle",
+        streams_.open_streams(), streams.exit_opened, streams.exit_refused_by_policy, streams.exit_connect_failed,
+        streams.refused_stream_limit, streams.dial_opened, streams.dial_failed, streams.bytes_to_socket,
+        streams.bytes_to_overlay, streams.reset_by_overlay, streams.reset_by_socket, streams.idle_timeouts));
     for (const PeerState& peer : peers_) {
         const wireguard::PeerCounters* counters = device_.peer_counters(peer.id);
         if (counters == nullptr) continue;
-        log_line("status: peer {}: {} packets sent, {} received, {} handshakes, {} roams, "
-                 "{} disallowed sources", peer.name, counters->packets_sent, counters->packets_received,
-                 counters->handshakes_completed, counters->roams, counters->disallowed_source);
+        lines.push_back(formatted(
+            "status: peer {}: endpoint {}, {} packets sent, {} received, {} handshakes, {} roams, "
+            "{} disallowed sources", peer.name, endpoint_text(device_.peer_endpoint(peer.id)),
+            counters->packets_sent, counters->packets_received, counters->handshakes_completed, counters->roams,
+            counters->disallowed_source));
     }
+    return lines;
 }
 
 std::optional<keys::KeyPair> load_node_key(const config::NodeConfig& node, posix::PosixPlatform& platform) {
@@ -397,9 +511,10 @@ std::optional<keys::KeyPair> load_node_key(const config::NodeConfig& node, posix
 
 }  // namespace
 
+// `pinhole agent -c FILE` and `pinhole up -c FILE`: the same node in the foreground.
 int agent(Arguments arguments) {
     if (arguments.size() != 2 || std::string_view(arguments[0]) != "-c") {
-        complain("agent", "usage: pinhole agent -c FILE");
+        complain("agent", "usage: pinhole agent -c FILE   (or: pinhole up -c FILE)");
         return 2;
     }
     std::setvbuf(stdout, nullptr, _IOLBF, 0);  // one log line at a time, even into a pipe
@@ -439,12 +554,13 @@ int agent(Arguments arguments) {
     for (const auto& address : config.address) log_line("address {}/{}", address.address, address.prefix_length);
     log_line("mtu {}", config.mtu_bytes);
 
+    const std::string control_path = node::control_socket_path(keys::overlay_address(pair->public_key));
     lwip_init();
-    auto node_agent = std::make_unique<Agent>(*platform, *pair, config.mtu_bytes, *timers, wall_clock.get());
+    auto node_agent = std::make_unique<Agent>(*platform, *pair, config, *timers, wall_clock.get());
     crypto::zeroize_object(*pair);
-    const bool configured = node_agent->configure(config, psks);
+    const bool configured = node_agent->configure(psks);
     for (auto& psk : psks) crypto::zeroize_object(psk);
-    if (!configured || !node_agent->open(config.listen_port)) return 1;
+    if (!configured || !node_agent->open(config.listen_port, control_path)) return 1;
     node_agent->run();
     return 0;
 }

@@ -16,7 +16,11 @@ int genpsk(Arguments arguments);
 int init(Arguments arguments);
 int import_invite(Arguments arguments);
 int check(Arguments arguments);
-int agent(Arguments arguments);
+int agent(Arguments arguments);  // also `up`
+int connect(Arguments arguments);
+int forward(Arguments arguments);
+int status(Arguments arguments);
+int down(Arguments arguments);
 
 // "pinhole <command>: <message>" on stderr.
 void complain(const char* command, const char* message);

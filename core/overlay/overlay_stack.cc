@@ -4,39 +4,17 @@
 #include <cstring>
 
 #include <lwip/ip.h>
+#include <lwip/prot/ip4.h>
+#include <lwip/prot/ip6.h>
 #include <lwip/pbuf.h>
 
 #include "core/keys/keys.h"
+#include "core/overlay/lwip_address.h"
 #include "core/util/assert.h"
 #include "pinhole_lwip_hooks.h"
 
 namespace pinhole::overlay {
 namespace {
-
-// lwIP keeps addresses in network byte order, as net::IpAddress does.
-net::IpAddress address_of(const ip4_addr_t& address) {
-    net::IpAddress result{net::Family::v4, {}};
-    std::memcpy(result.bytes.data(), &address.addr, 4);
-    return result;
-}
-
-net::IpAddress address_of(const ip6_addr_t& address) {
-    net::IpAddress result{net::Family::v6, {}};
-    std::memcpy(result.bytes.data(), address.addr, 16);
-    return result;
-}
-
-ip4_addr_t lwip_ip4(const net::IpAddress& address) {
-    ip4_addr_t result{};
-    std::memcpy(&result.addr, address.bytes.data(), 4);
-    return result;
-}
-
-ip6_addr_t lwip_ip6(const net::IpAddress& address) {
-    ip6_addr_t result{};  // zone 0: none (global addresses)
-    std::memcpy(result.addr, address.bytes.data(), 16);
-    return result;
-}
 
 net::Prefix host_prefix(const net::IpAddress& address) {
     return net::Prefix{address, static_cast<std::uint8_t>(address.is_v4() ? 32 : 128)};
@@ -190,6 +168,37 @@ const OverlayStack::PeerNetif* OverlayStack::best_route(const net::IpAddress& de
     return best;
 }
 
+netif* OverlayStack::peer_netif(PeerId peer) noexcept {
+    PeerNetif* found = find_peer_netif(peer);
+    return found != nullptr ? &found->lwip_netif : nullptr;
+}
+
+std::optional<PeerId> OverlayStack::peer_of(const netif* lwip_netif) const noexcept {
+    for (const PeerNetif& peer_netif : peers_) {
+        if (peer_netif.used && &peer_netif.lwip_netif == lwip_netif) return peer_netif.peer;
+    }
+    return std::nullopt;
+}
+
+bool OverlayStack::is_own_address(const net::IpAddress& address) const noexcept {
+    return address == own_address_ ||
+           std::find(extra_addresses_.begin(), extra_addresses_.end(), address) != extra_addresses_.end();
+}
+
+std::size_t OverlayStack::own_addresses(std::span<net::IpAddress> out) const noexcept {
+    std::size_t count = 0;
+    if (count < out.size()) out[count++] = own_address_;
+    for (const net::IpAddress& address : extra_addresses_) {
+        if (count < out.size()) out[count++] = address;
+    }
+    return count;
+}
+
+bool OverlayStack::accepts_any_destination(const netif* lwip_netif) noexcept {
+    if (lwip_netif->output_ip6 != &OverlayStack::output_ip6) return false;
+    return static_cast<const PeerNetif*>(lwip_netif->state)->stack->interceptor_ != nullptr;
+}
+
 std::optional<PeerId> OverlayStack::route(const net::IpAddress& destination) const noexcept {
     const PeerNetif* best = best_route(destination);
     if (best == nullptr) return std::nullopt;
@@ -225,10 +234,10 @@ err_t OverlayStack::output_ip6(netif* lwip_netif, pbuf* packet, const ip6_addr_t
 }
 
 void OverlayStack::send_from(PeerNetif& peer_netif, pbuf* packet, const net::IpAddress& destination) noexcept {
-    // lwIP sends on the netif of the packet it answers (ICMP) or that a pcb is bound to; the
-    // peer must still route the destination, or its WireGuard would drop it (and multicast
-    // from lwIP's IPv6 housekeeping has nowhere to go on a tunnel).
-    if (best_route(destination) != &peer_netif) {
+    // lwIP sends on the netif of the packet it answers, the one a connection is bound to (an
+    // exit's or a dial's, whose far end may be any host behind the peer), or the one our routing
+    // hook chose. Multicast from lwIP's IPv6 housekeeping has nowhere to go on a tunnel.
+    if (net::is_multicast(destination)) {
         counters_.not_routed_to_peer++;
         return;
     }
@@ -257,6 +266,7 @@ void OverlayStack::deliver(PeerId peer, std::span<const std::uint8_t> ip_packet)
         counters_.packet_too_large++;
         return;
     }
+    if (interceptor_ != nullptr && interceptor_->intercept(peer, &peer_netif->lwip_netif, ip_packet)) return;
     const auto length = static_cast<u16_t>(ip_packet.size());
     pbuf* packet = pbuf_alloc(PBUF_RAW, length, PBUF_POOL);
     if (packet == nullptr) {
@@ -277,6 +287,16 @@ void OverlayStack::deliver(PeerId peer, std::span<const std::uint8_t> ip_packet)
 extern "C" struct netif* pinhole_overlay_route_ip4(const struct ip4_addr* /*src*/,
                                                    const struct ip4_addr* dest) {
     return pinhole::overlay::OverlayStack::netif_for(pinhole::overlay::address_of(*dest));
+}
+
+extern "C" int pinhole_overlay_accepts_any_ip4(const struct netif* lwip_netif) {
+    return IPH_PROTO(ip4_current_header()) == IP_PROTO_TCP &&
+           pinhole::overlay::OverlayStack::accepts_any_destination(lwip_netif);
+}
+
+extern "C" int pinhole_overlay_accepts_any_ip6(const struct netif* lwip_netif) {
+    return IP6H_NEXTH(ip6_current_header()) == IP6_NEXTH_TCP &&
+           pinhole::overlay::OverlayStack::accepts_any_destination(lwip_netif);
 }
 
 extern "C" struct netif* pinhole_overlay_route_ip6(const struct ip6_addr* /*src*/,

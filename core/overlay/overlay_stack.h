@@ -52,10 +52,21 @@ protected:
     ~OverlayOutput() = default;
 };
 
+// Sees each packet from a peer before lwIP does (the exit's held SYNs, core/overlay/streams.h).
+class OverlayInterceptor {
+public:
+    // True when the packet was taken (held, answered or dropped): lwIP never sees it.
+    [[nodiscard]] virtual bool intercept(PeerId peer, netif* peer_netif,
+                                         std::span<const std::uint8_t> ip_packet) noexcept = 0;
+
+protected:
+    ~OverlayInterceptor() = default;
+};
+
 struct OverlayCounters {
     std::uint64_t packets_sent = 0;        // handed to OverlayOutput
     std::uint64_t packets_delivered = 0;   // taken in by a peer's netif
-    std::uint64_t not_routed_to_peer = 0;  // lwIP sent a packet the peer does not route (multicast...)
+    std::uint64_t not_routed_to_peer = 0;  // lwIP sent multicast (IPv6 housekeeping): no peer takes it
     std::uint64_t unknown_peer = 0;        // deliver() for a peer never added
     std::uint64_t packet_too_large = 0;    // deliver() above the MTU
     std::uint64_t no_pbuf = 0;             // lwIP's pool was empty
@@ -94,6 +105,17 @@ public:
     // The peer an outgoing packet to `destination` goes to, if any (what the hooks answer).
     [[nodiscard]] std::optional<PeerId> route(const net::IpAddress& destination) const noexcept;
 
+    // With an interceptor (the node's StreamTable) every peer netif takes TCP to any destination
+    // (lwIP patch boards/deps/patches/lwip/0001): the exit proxy. Without one, only our own.
+    void set_interceptor(OverlayInterceptor* interceptor) noexcept { interceptor_ = interceptor; }
+    // The lwIP netif of `peer`, to bind connections to it; nullptr for an unknown peer.
+    [[nodiscard]] netif* peer_netif(PeerId peer) noexcept;
+    [[nodiscard]] std::optional<PeerId> peer_of(const netif* lwip_netif) const noexcept;
+    // One of this node's overlay addresses (key-derived or configured).
+    [[nodiscard]] bool is_own_address(const net::IpAddress& address) const noexcept;
+    // The node's overlay addresses: key-derived first, then the configured ones.
+    [[nodiscard]] std::size_t own_addresses(std::span<net::IpAddress> out) const noexcept;
+
     [[nodiscard]] const OverlayCounters& counters() const noexcept { return counters_; }
     // Echo and discard connections open now.
     [[nodiscard]] std::size_t open_connections() const noexcept;
@@ -102,6 +124,9 @@ public:
     // The peer netif that routes `destination`, for lwIP's routing hooks: found through
     // lwIP's netif list (the stack keeps no global pointer to itself).
     [[nodiscard]] static netif* netif_for(const net::IpAddress& destination) noexcept;
+    // For lwIP's accept-any hooks: whether `lwip_netif` takes this TCP packet whatever its
+    // destination (a peer netif of a stack with an interceptor).
+    [[nodiscard]] static bool accepts_any_destination(const netif* lwip_netif) noexcept;
 
 private:
     struct PeerNetif {
@@ -146,6 +171,7 @@ private:
     void release(Connection& connection) noexcept;
 
     OverlayOutput& output_;
+    OverlayInterceptor* interceptor_ = nullptr;
     net::IpAddress own_address_;
     FixedVector<net::IpAddress, max_extra_addresses> extra_addresses_;
     std::array<PeerNetif, PINHOLE_BUDGET_MAX_PEERS> peers_{};

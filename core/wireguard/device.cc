@@ -336,7 +336,7 @@ void Device::deliver_packet(Peer& peer, std::span<const std::uint8_t> padded_pac
         return;
     }
     const std::optional<std::uint16_t> owner = allowed_sources_.lookup(header->source);
-    if (!owner || *owner != peer.id) {
+    if ((!owner || *owner != peer.id) && !output_.expects_source(peer.id, header->source)) {
         ++peer.counters.disallowed_source;
         return;
     }

@@ -54,6 +54,12 @@ public:
     // A decrypted IP packet from `peer`, its source already checked against the peer's
     // allowed sources. The span is valid only during the call.
     virtual void deliver(PeerId peer, std::span<const std::uint8_t> ip_packet) noexcept = 0;
+    // Cryptokey routing with one widening: a source outside the peer's allowed IPs is still
+    // accepted when the node expects it from that peer (the far end of a connection the node
+    // opened through it, to a host behind an agent). Plain WireGuard: never.
+    [[nodiscard]] virtual bool expects_source(PeerId /*peer*/, const net::IpAddress& /*source*/) noexcept {
+        return false;
+    }
 
 protected:
     ~DeviceOutput() = default;

@@ -138,6 +138,10 @@ Result<std::size_t> Unsupported::write(port::TcpConnectionId, std::span<const st
     return Errc::unsupported;
 }
 Status Unsupported::shutdown_write(port::TcpConnectionId) noexcept { return Errc::unsupported; }
+Result<port::TcpListenerId> Unsupported::listen(const net::Endpoint&, port::TcpListenEvents&) noexcept {
+    return Errc::unsupported;
+}
+Result<net::Endpoint> Unsupported::listener_endpoint(port::TcpListenerId) noexcept { return Errc::unsupported; }
 Result<port::ResolveId> Unsupported::resolve(std::string_view, net::Family, port::ResolveEvents&) noexcept {
     return Errc::unsupported;
 }

@@ -74,6 +74,10 @@ public:
     [[nodiscard]] Result<std::size_t> write(port::TcpConnectionId, std::span<const std::uint8_t>) noexcept override;
     [[nodiscard]] Status shutdown_write(port::TcpConnectionId) noexcept override;
     void close(port::TcpConnectionId, bool) noexcept override {}
+    void set_events(port::TcpConnectionId, port::TcpEvents&) noexcept override {}
+    [[nodiscard]] Result<port::TcpListenerId> listen(const net::Endpoint&, port::TcpListenEvents&) noexcept override;
+    [[nodiscard]] Result<net::Endpoint> listener_endpoint(port::TcpListenerId) noexcept override;
+    void close_listener(port::TcpListenerId) noexcept override {}
     [[nodiscard]] Result<port::ResolveId> resolve(std::string_view, net::Family, port::ResolveEvents&) noexcept override;
     void cancel(port::ResolveId) noexcept override {}
     [[nodiscard]] Result<std::size_t> local_addresses(std::span<net::IpAddress>) noexcept override;

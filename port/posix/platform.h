@@ -24,6 +24,7 @@ public:
     }
     EventLoop& loop() noexcept { return loop_; }
     PosixStorage& storage() noexcept { return storage_; }
+    PosixTcp& posix_tcp() noexcept { return tcp_; }
 
 private:
     EventLoop loop_;

@@ -18,6 +18,7 @@ constexpr std::uint32_t watched_events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLL
 }  // namespace
 
 PosixTcp::~PosixTcp() {
+    for (std::size_t i = 0; i < listeners_.size(); i++) close_listener(static_cast<port::TcpListenerId>(i));
     for (std::size_t i = 0; i < connections_.size(); i++) {
         if (connections_[i].fd >= 0) close(static_cast<port::TcpConnectionId>(i), false);
     }
@@ -50,16 +51,111 @@ Result<port::TcpConnectionId> PosixTcp::connect(const net::Endpoint& to,
         ::close(fd);
         return error;
     }
-    connections_[index] = Connection{fd, false, &events};
+    const Result<port::TcpConnectionId> added = add_connection(fd, false, &events);
+    if (!added.ok()) return added.error();
+    // Even an immediate success (loopback) is reported from the loop, like every other outcome,
+    // so the caller never sees a callback before connect() has returned.
+    return added.value();
+}
+
+// Registers an open fd; closes it on failure.
+Result<port::TcpConnectionId> PosixTcp::add_connection(int fd, bool connected,
+                                                       port::TcpEvents* events) noexcept {
+    std::size_t index = 0;
+    while (index < connections_.size() && connections_[index].fd >= 0) index++;
+    if (index == connections_.size()) {
+        ::close(fd);
+        return Errc::no_space;
+    }
+    connections_[index] = Connection{fd, connected, events};
     const Status watched = loop_.watch(fd, watched_events, *this);
     if (!watched.ok()) {
         connections_[index] = Connection{};
         ::close(fd);
         return watched.error();
     }
-    // Even an immediate success (loopback) is reported from the loop, like every other outcome,
-    // so the caller never sees a callback before connect() has returned.
     return static_cast<port::TcpConnectionId>(index);
+}
+
+Result<port::TcpConnectionId> PosixTcp::adopt(int fd, port::TcpEvents& events) noexcept {
+    return add_connection(fd, true, &events);
+}
+
+void PosixTcp::set_events(port::TcpConnectionId id, port::TcpEvents& events) noexcept {
+    Connection* connection = lookup(id);
+    if (connection != nullptr) connection->events = &events;
+}
+
+Result<port::TcpListenerId> PosixTcp::listen(const net::Endpoint& at,
+                                             port::TcpListenEvents& events) noexcept {
+    std::size_t index = 0;
+    while (index < listeners_.size() && listeners_[index].fd >= 0) index++;
+    if (index == listeners_.size()) return Errc::no_space;
+    const int family = at.address.is_v4() ? AF_INET : AF_INET6;
+    const int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return errc_from_errno(errno);
+    const int reuse = 1;  // a restarted node gets its port back while old connections linger
+    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof reuse);
+    sockaddr_storage address;
+    const Result<socklen_t> length = to_sockaddr(at, family, address);
+    Errc error = length.ok() ? Errc::ok : length.error();
+    if (error == Errc::ok && (::bind(fd, reinterpret_cast<const sockaddr*>(&address), length.value()) != 0 ||
+                              ::listen(fd, SOMAXCONN) != 0)) {
+        error = errno == EADDRINUSE ? Errc::already_exists : errc_from_errno(errno);
+    }
+    if (error == Errc::ok) error = loop_.watch(fd, EPOLLIN, listener_handler_).error();
+    if (error != Errc::ok) {
+        ::close(fd);
+        return error;
+    }
+    listeners_[index] = Listener{fd, &events};
+    return static_cast<port::TcpListenerId>(index);
+}
+
+Result<net::Endpoint> PosixTcp::listener_endpoint(port::TcpListenerId id) noexcept {
+    if (id >= listeners_.size() || listeners_[id].fd < 0) return Errc::invalid_argument;
+    sockaddr_storage address{};
+    socklen_t length = sizeof address;
+    if (::getsockname(listeners_[id].fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+        return errc_from_errno(errno);
+    }
+    return from_sockaddr(address);
+}
+
+void PosixTcp::close_listener(port::TcpListenerId id) noexcept {
+    if (id >= listeners_.size() || listeners_[id].fd < 0) return;
+    loop_.unwatch(listeners_[id].fd);
+    ::close(listeners_[id].fd);
+    listeners_[id] = Listener{};
+}
+
+void PosixTcp::ListenerHandler::on_fd_events(int fd, std::uint32_t) noexcept {
+    for (std::size_t i = 0; i < owner.listeners_.size(); i++) {
+        if (owner.listeners_[i].fd == fd) owner.accept_pending(i);
+    }
+}
+
+// Level-triggered: connections beyond this round are reported on the next wait.
+void PosixTcp::accept_pending(std::size_t listener_index) noexcept {
+    constexpr int max_accepts_per_wake = 16;
+    for (int round = 0; round < max_accepts_per_wake; round++) {
+        const Listener listener = listeners_[listener_index];
+        if (listener.fd < 0) return;
+        sockaddr_storage from{};
+        socklen_t length = sizeof from;
+        const int fd = ::accept4(listener.fd, reinterpret_cast<sockaddr*>(&from), &length,
+                                 SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) return;  // EAGAIN, or an aborted connection
+        const int no_delay = 1;
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &no_delay, sizeof no_delay);
+        const Result<port::TcpConnectionId> added = add_connection(fd, true, nullptr);
+        if (!added.ok()) continue;  // the table is full: closed, the client sees it
+        listener.events->on_accepted(static_cast<port::TcpListenerId>(listener_index), added.value(),
+                                     from_sockaddr(from));
+        if (Connection* connection = lookup(added.value()); connection != nullptr && connection->events == nullptr) {
+            close(added.value(), true);  // nobody took it
+        }
+    }
 }
 
 Result<std::size_t> PosixTcp::read(port::TcpConnectionId id, std::span<std::uint8_t> out) noexcept {
@@ -134,6 +230,7 @@ void PosixTcp::on_fd_events(int fd, std::uint32_t events) noexcept {
         events &= ~static_cast<std::uint32_t>(EPOLLOUT);  // on_connected implies writable
     }
     port::TcpEvents* handler = connections_[index].events;
+    if (handler == nullptr) return;  // accepted, not handed to anyone yet
     if ((events & EPOLLERR) != 0) {
         int error = 0;
         socklen_t length = sizeof error;

@@ -1,5 +1,6 @@
-// Outgoing TCP on Linux: non-blocking connects, edge-triggered readiness (the core pulls bytes
-// when it has room, so a connection it is not reading from costs nothing), half-close, reset.
+// TCP on Linux: non-blocking connects and listeners, edge-triggered readiness (the core pulls
+// bytes when it has room, so a connection it is not reading from costs nothing), half-close,
+// reset. adopt() takes any connected stream socket (the node's Unix control connections).
 #pragma once
 
 #include <array>
@@ -28,8 +29,32 @@ public:
                                             std::span<const std::uint8_t> bytes) noexcept override;
     [[nodiscard]] Status shutdown_write(port::TcpConnectionId connection) noexcept override;
     void close(port::TcpConnectionId connection, bool reset) noexcept override;
+    void set_events(port::TcpConnectionId connection, port::TcpEvents& events) noexcept override;
+    [[nodiscard]] Result<port::TcpListenerId> listen(const net::Endpoint& at,
+                                                     port::TcpListenEvents& events) noexcept override;
+    [[nodiscard]] Result<net::Endpoint> listener_endpoint(port::TcpListenerId listener) noexcept override;
+    void close_listener(port::TcpListenerId listener) noexcept override;
+
+    // A connected stream socket (TCP or Unix) becomes a connection; it is ours to close, also on
+    // failure. Posix only.
+    [[nodiscard]] Result<port::TcpConnectionId> adopt(int fd, port::TcpEvents& events) noexcept;
 
 private:
+    static constexpr std::size_t max_listeners = 8;
+    struct Listener {
+        int fd = -1;
+        port::TcpListenEvents* events = nullptr;
+    };
+    // Listeners watch the same loop through this small relay (one FdHandler per object).
+    struct ListenerHandler final : FdHandler {
+        explicit ListenerHandler(PosixTcp& tcp) noexcept : owner(tcp) {}
+        void on_fd_events(int fd, std::uint32_t events) noexcept override;
+        PosixTcp& owner;
+    };
+    void accept_pending(std::size_t listener_index) noexcept;
+    [[nodiscard]] Result<port::TcpConnectionId> add_connection(int fd, bool connected,
+                                                               port::TcpEvents* events) noexcept;
+
     struct Connection {
         int fd = -1;
         bool connected = false;
@@ -42,6 +67,8 @@ private:
 
     EventLoop& loop_;
     std::array<Connection, max_connections> connections_{};
+    std::array<Listener, max_listeners> listeners_{};
+    ListenerHandler listener_handler_{*this};
 };
 
 }  // namespace pinhole::posix

@@ -171,6 +171,11 @@ void HostTcp::close(port::TcpConnectionId id, bool reset) noexcept {
     pump(*connection);
 }
 
+void HostTcp::set_events(port::TcpConnectionId id, port::TcpEvents& events) noexcept {
+    Connection* connection = lookup(id);
+    if (connection != nullptr && connection->phase != Phase::lingering) connection->events = &events;
+}
+
 Status HostTcp::listen(std::uint16_t port, TcpAcceptor& acceptor) noexcept {
     if (port == 0) return Errc::invalid_argument;
     for (const Listener& listener : listeners_) {

@@ -66,6 +66,15 @@ public:
     // An orderly close still delivers what was written, then FIN. Closing with unread bytes
     // resets instead, as Linux does.
     void close(port::TcpConnectionId connection, bool reset) noexcept override;
+    void set_events(port::TcpConnectionId connection, port::TcpEvents& events) noexcept override;
+    // Listening through the port interface is not modelled: tests use listen(port, acceptor).
+    [[nodiscard]] Result<port::TcpListenerId> listen(const net::Endpoint&, port::TcpListenEvents&) noexcept override {
+        return Errc::unsupported;
+    }
+    [[nodiscard]] Result<net::Endpoint> listener_endpoint(port::TcpListenerId) noexcept override {
+        return Errc::unsupported;
+    }
+    void close_listener(port::TcpListenerId) noexcept override {}
 
     // Sim only: accept connections to `port` on every address of the host.
     [[nodiscard]] Status listen(std::uint16_t port, TcpAcceptor& acceptor) noexcept;

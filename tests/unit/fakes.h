@@ -7,11 +7,21 @@
 #include <string>
 #include <vector>
 
+#include <lwip/init.h>
+
 #include "port/clock.h"
 #include "port/random.h"
 #include "port/storage.h"
 
 namespace pinhole::fakes {
+
+// lwIP is one instance per process and lwip_init() must run once: a second call corrupts its
+// timer list. Every test that uses lwIP calls this.
+inline void initialise_lwip_once() {
+    static bool initialised = false;
+    if (!initialised) lwip_init();
+    initialised = true;
+}
 
 struct FakeClock final : port::Clock {
     std::uint32_t monotonic_ms() noexcept override { return monotonic; }

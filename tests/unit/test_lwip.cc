@@ -6,8 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/fakes.h"
+
 TEST(Lwip, InitialisesWithTheBoardOptions) {
-    lwip_init();
+    pinhole::fakes::initialise_lwip_once();
     const u32_t before = sys_now();
     const u32_t after = sys_now();
     EXPECT_LE(static_cast<u32_t>(after - before), 1000u);  // wrapping difference, monotonic

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/fakes.h"
+
 #include <algorithm>
 #include <cstring>
 #include <string>
@@ -30,12 +32,6 @@ public:
     }
     std::vector<SentPacket> sent;
 };
-
-void initialise_lwip_once() {
-    static bool initialised = false;  // lwIP is one instance per process (tests may keep state)
-    if (!initialised) lwip_init();
-    initialised = true;
-}
 
 crypto::X25519Key public_key_of(std::uint8_t seed) {
     crypto::X25519Key private_key{};
@@ -122,7 +118,7 @@ std::vector<std::uint8_t> tcp_segment(std::uint16_t destination_port, std::uint3
 
 class OverlayTest : public ::testing::Test {
 protected:
-    void SetUp() override { initialise_lwip_once(); }
+    void SetUp() override { fakes::initialise_lwip_once(); }
 
     const crypto::X25519Key node_key = public_key_of(1);
     const crypto::X25519Key peer_a_key = public_key_of(2);

@@ -26,6 +26,11 @@
 #define LWIP_HOOK_FILENAME "pinhole_lwip_hooks.h"
 #define LWIP_HOOK_IP4_ROUTE_SRC(src, dest) pinhole_overlay_route_ip4((src), (dest))
 #define LWIP_HOOK_IP6_ROUTE(src, dest) pinhole_overlay_route_ip6((src), (dest))
+/* The exit proxy (core/overlay/streams.h): a peer netif takes TCP to any destination; each
+ * exit destination gets its own listener, sharing an address:port with others (SO_REUSE). */
+#define LWIP_HOOK_IP4_INPUT_ACCEPT_ANY(netif) pinhole_overlay_accepts_any_ip4(netif)
+#define LWIP_HOOK_IP6_INPUT_ACCEPT_ANY(netif) pinhole_overlay_accepts_any_ip6(netif)
+#define SO_REUSE 1
 
 /* Memory: lwIP's own static heap and pools, never the C library's allocator. */
 #define MEM_LIBC_MALLOC 0
@@ -45,8 +50,10 @@
 #define TCP_OVERSIZE TCP_MSS
 #define LWIP_NETIF_TX_SINGLE_PBUF 1
 
-#define MEMP_NUM_TCP_PCB (PINHOLE_BUDGET_MAX_STREAMS + 2)
-#define MEMP_NUM_TCP_PCB_LISTEN 4
+/* Streams, and as many built-in echo/discard connections (tests, benchmarks). */
+#define MEMP_NUM_TCP_PCB (2 * PINHOLE_BUDGET_MAX_STREAMS + 2)
+/* The built-in services' listeners, and one per exit destination waiting for its handshake. */
+#define MEMP_NUM_TCP_PCB_LISTEN (PINHOLE_BUDGET_MAX_STREAMS + 4)
 #define MEMP_NUM_TCP_SEG (PINHOLE_BUDGET_MAX_STREAMS * TCP_SND_QUEUELEN)
 #define MEMP_NUM_UDP_PCB 8
 /* Every stream's full receive window fits in the pool at once, plus headroom for ACKs and UDP. */

@@ -1,0 +1,362 @@
+#include "apps/node/control_server.h"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+
+#include "core/util/format.h"
+
+namespace pinhole::node {
+
+// One attached command. Owns its control connection until a `connect` hands it to a stream.
+class ControlSession final : public port::TcpEvents,
+                             public port::TcpListenEvents,
+                             public overlay::DialEvents,
+                             public overlay::DirectoryEvents {
+public:
+    explicit ControlSession(ControlServer& server) : server_(server) {}
+    ~ControlSession();
+    void attach(port::TcpConnectionId control) { control_ = control; }
+    [[nodiscard]] bool done() const { return done_; }
+
+    void on_connected(port::TcpConnectionId, Errc) noexcept override {}
+    void on_readable(port::TcpConnectionId connection) noexcept override;
+    void on_writable(port::TcpConnectionId) noexcept override {}
+    void on_closed(port::TcpConnectionId connection, Errc reason) noexcept override;
+    void on_accepted(port::TcpListenerId listener, port::TcpConnectionId connection,
+                     const net::Endpoint& from) noexcept override;
+    void on_dialed(overlay::StreamId stream, Errc result) noexcept override;
+    void on_directory(std::uint32_t query, Errc result, const overlay::ServiceList& services) noexcept override;
+
+private:
+    enum class State { reading, looking_up, dialing, forwarding, finished };
+    void handle(const Request& request);
+    void destination_known(const net::Endpoint& destination);
+    void reply(ReplyCode code, std::string_view text);
+    void finish();
+    port::Tcp& tcp() { return server_.tcp(); }
+
+    ControlServer& server_;
+    std::optional<port::TcpConnectionId> control_;
+    State state_ = State::reading;
+    bool done_ = false;
+    std::string line_;
+    Request request_{};
+    overlay::PeerId peer_ = 0;
+    net::Endpoint destination_;
+    std::optional<std::uint32_t> lookup_;
+    std::optional<overlay::StreamId> connect_stream_;
+    std::optional<port::TcpListenerId> listener_;
+    std::map<overlay::StreamId, port::TcpConnectionId> forward_dials_;  // dialing, not yet streams
+};
+
+ControlSession::~ControlSession() {
+    if (lookup_) server_.node().directory().cancel(*lookup_);
+    if (connect_stream_) server_.node().streams().cancel_dial(*connect_stream_);
+    for (const auto& [stream, connection] : forward_dials_) {
+        server_.node().streams().cancel_dial(stream);
+        tcp().close(connection, true);
+    }
+    if (listener_) tcp().close_listener(*listener_);
+    if (control_) tcp().close(*control_, false);
+}
+
+void ControlSession::finish() {
+    state_ = State::finished;
+    done_ = true;
+}
+
+void ControlSession::reply(ReplyCode code, std::string_view text) {
+    if (!control_) return;
+    std::array<char, control_line_max_bytes> line{};
+    std::string safe(text.substr(0, control_line_max_bytes - 32));
+    std::replace_if(safe.begin(), safe.end(), [](char c) { return c < 0x20 || c > 0x7E; }, '?');
+    const Result<std::size_t> formatted = format_reply(code, safe, line);
+    if (!formatted.ok()) return;
+    const Result<std::size_t> written =
+        tcp().write(*control_, {reinterpret_cast<const std::uint8_t*>(line.data()), formatted.value()});
+    if (!written.ok() || written.value() != formatted.value()) finish();  // the command stopped reading
+}
+
+void ControlSession::on_readable(port::TcpConnectionId connection) noexcept {
+    if (connection != control_) return;  // a forwarded connection still dialing: later
+    // While a `connect` dials, its bytes (none: the command waits for our reply) stay unread.
+    if (state_ != State::reading && state_ != State::forwarding) return;
+    std::array<std::uint8_t, control_line_max_bytes> buffer{};
+    for (int round = 0; round < 4; round++) {
+        const Result<std::size_t> got = tcp().read(connection, buffer);
+        if (!got.ok()) return;  // would_block; errors arrive as on_closed
+        if (got.value() == 0) {  // the command went away: a forward ends with it
+            finish();
+            return;
+        }
+        if (state_ != State::reading) continue;  // a forward expects nothing more: ignored
+        line_.append(reinterpret_cast<const char*>(buffer.data()), got.value());
+        const std::size_t end = line_.find('\n');
+        if (end == std::string::npos && line_.size() < control_line_max_bytes) continue;
+        if (end == std::string::npos || end + 1 != line_.size()) {
+            reply(ReplyCode::bad_request, "expected one request line of at most 512 bytes, then nothing until the reply");
+            finish();
+            return;
+        }
+        const Result<Request> request = parse_request(std::string_view(line_).substr(0, end));
+        if (!request.ok()) {
+            reply(ReplyCode::bad_request, "malformed request (pinhole and the node differ in version?)");
+            finish();
+            return;
+        }
+        handle(request.value());
+        return;
+    }
+}
+
+void ControlSession::on_closed(port::TcpConnectionId connection, Errc) noexcept {
+    if (connection == control_) {
+        control_.reset();
+        finish();
+        return;
+    }
+    for (auto it = forward_dials_.begin(); it != forward_dials_.end(); ++it) {
+        if (it->second != connection) continue;
+        server_.node().streams().cancel_dial(it->first);  // its client left while we dialed
+        forward_dials_.erase(it);
+        return;
+    }
+}
+
+void ControlSession::handle(const Request& request) {
+    request_ = request;
+    if (request.command == Command::status) {
+        reply(ReplyCode::ok, "status");
+        for (const std::string& line : server_.node().status_lines()) reply(ReplyCode::info, line);
+        finish();
+        return;
+    }
+    if (request.command == Command::down) {
+        reply(ReplyCode::ok, "stopping");
+        server_.node().stop();
+        finish();
+        return;
+    }
+    const std::optional<overlay::PeerId> peer = server_.node().peer_by_name(request.agent.view());
+    if (!peer) {
+        reply(ReplyCode::unknown_agent, "no peer named " + std::string(request.agent.view()) + " in this node's config");
+        finish();
+        return;
+    }
+    peer_ = *peer;
+    switch (request.target.kind) {
+        case Target::Kind::address:
+            destination_known(request.target.endpoint);
+            return;
+        case Target::Kind::host:
+            reply(ReplyCode::unsupported, "host names are not resolved at the agent yet: give an IP address or a service name");
+            finish();
+            return;
+        case Target::Kind::service:
+            break;
+    }
+    const Result<std::uint32_t> lookup =
+        server_.node().directory().lookup(peer_, server_.node().peer_overlay_address(peer_), *this);
+    if (!lookup.ok()) {
+        reply(ReplyCode::busy, "too many service lookups in flight; try again");
+        finish();
+        return;
+    }
+    lookup_ = lookup.value();
+    state_ = State::looking_up;
+}
+
+void ControlSession::on_directory(std::uint32_t, Errc result, const overlay::ServiceList& services) noexcept {
+    lookup_.reset();
+    const std::string agent(request_.agent.view());
+    if (result != Errc::ok) {
+        reply(ReplyCode::timed_out, "agent " + agent + " did not answer the service lookup (is it running, and is there a session? see `pinhole status`)");
+        finish();
+        return;
+    }
+    const std::optional<std::uint16_t> port = overlay::find_service_port(services, request_.target.service.view());
+    if (!port) {
+        std::string published;
+        for (const overlay::PublishedService& service : services) {
+            published += (published.empty() ? "" : ", ") + std::string(service.name.view());
+        }
+        reply(ReplyCode::unknown_service, "agent " + agent + " publishes no service " +
+                                              std::string(request_.target.service.view()) + " to this node (it publishes: " +
+                                              (published.empty() ? "none" : published) + ")");
+        finish();
+        return;
+    }
+    destination_known(net::Endpoint{server_.node().peer_overlay_address(peer_), *port});
+}
+
+void ControlSession::destination_known(const net::Endpoint& destination) {
+    destination_ = destination;
+    if (request_.command == Command::connect) {
+        const Result<overlay::StreamId> stream = server_.node().streams().dial(peer_, destination, *control_, *this);
+        if (!stream.ok()) {
+            reply(stream.error() == Errc::no_space ? ReplyCode::busy : ReplyCode::unreachable,
+                  std::string("cannot open a stream: ") + describe(stream.error()));
+            finish();
+            return;
+        }
+        connect_stream_ = stream.value();
+        state_ = State::dialing;
+        return;
+    }
+    const Result<port::TcpListenerId> listener = tcp().listen(request_.listen, *this);
+    if (!listener.ok()) {
+        reply(ReplyCode::unreachable, std::string("cannot listen there: ") + describe(listener.error()));
+        finish();
+        return;
+    }
+    listener_ = listener.value();
+    const Result<net::Endpoint> at = tcp().listener_endpoint(*listener_);
+    std::array<char, 128> text{};
+    const std::size_t length = format_to(text, "listening on {}, to {}", at.ok() ? at.value() : request_.listen, destination);
+    reply(ReplyCode::ok, std::string_view(text.data(), length));
+    state_ = State::forwarding;
+}
+
+void ControlSession::on_accepted(port::TcpListenerId, port::TcpConnectionId connection,
+                                 const net::Endpoint& from) noexcept {
+    tcp().set_events(connection, *this);
+    const Result<overlay::StreamId> stream = server_.node().streams().dial(peer_, destination_, connection, *this);
+    std::array<char, 160> text{};
+    if (!stream.ok()) {
+        tcp().close(connection, true);
+        const std::size_t length = format_to(text, "connection from {} refused: {}", from, describe(stream.error()));
+        reply(ReplyCode::info, std::string_view(text.data(), length));
+        return;
+    }
+    forward_dials_[stream.value()] = connection;
+}
+
+void ControlSession::on_dialed(overlay::StreamId stream, Errc result) noexcept {
+    const std::string why = result == Errc::refused ? "the agent refused it (its access list, or the service is down)"
+                                                    : std::string(describe(result));
+    if (connect_stream_ == stream) {
+        connect_stream_.reset();
+        if (result == Errc::ok) {
+            reply(ReplyCode::ok, "connected");
+            control_.reset();  // the stream owns it now
+        } else {
+            reply(result == Errc::timed_out ? ReplyCode::timed_out : ReplyCode::refused, why);
+        }
+        finish();
+        return;
+    }
+    const auto found = forward_dials_.find(stream);
+    if (found == forward_dials_.end()) return;
+    const port::TcpConnectionId connection = found->second;
+    forward_dials_.erase(found);
+    if (result != Errc::ok) {
+        tcp().close(connection, true);
+        reply(ReplyCode::info, "a connection was refused: " + why);
+        return;
+    }
+    reply(ReplyCode::info, "stream " + std::to_string(stream) + " open");
+}
+
+// ---- the server ------------------------------------------------------------------------------
+
+ControlServer::ControlServer(posix::EventLoop& loop, posix::PosixTcp& tcp, NodeControl& node) noexcept
+    : loop_(loop), tcp_(tcp), node_(node) {}
+
+ControlServer::~ControlServer() {
+    sessions_.clear();
+    if (fd_ >= 0) {
+        loop_.unwatch(fd_);
+        ::close(fd_);
+        ::unlink(path_.c_str());
+    }
+}
+
+Status ControlServer::open(const std::string& path) {
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (path.size() >= sizeof address.sun_path) return Errc::invalid_argument;
+    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+    const int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const bool live = probe >= 0 && ::connect(probe, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
+    if (probe >= 0) ::close(probe);
+    if (live) return Errc::already_exists;
+    ::unlink(path.c_str());  // stale: its node is gone
+    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) return Errc::io;
+    const mode_t previous = ::umask(077);  // 0600 from the start: no window for others
+    const int bound = ::bind(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address);
+    ::umask(previous);
+    if (bound != 0 || ::listen(fd_, 16) != 0 || !loop_.watch(fd_, EPOLLIN, *this).ok()) {
+        ::close(fd_);
+        fd_ = -1;
+        return errno == EADDRINUSE ? Errc::already_exists : Errc::io;
+    }
+    path_ = path;
+    return {};
+}
+
+void ControlServer::on_fd_events(int, std::uint32_t) noexcept {
+    for (int round = 0; round < 8; round++) {
+        const int fd = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) return;
+        if (sessions_.size() >= max_sessions) {
+            ::close(fd);  // the command sees the connection close and says so
+            continue;
+        }
+        auto session = std::make_unique<ControlSession>(*this);
+        const Result<port::TcpConnectionId> adopted = tcp_.adopt(fd, *session);
+        if (!adopted.ok()) continue;  // adopt closed it
+        session->attach(adopted.value());
+        sessions_.push_back(std::move(session));
+    }
+}
+
+void ControlServer::collect() {
+    std::erase_if(sessions_, [](const std::unique_ptr<ControlSession>& session) { return session->done(); });
+}
+
+std::string control_socket_path(const net::IpAddress& overlay_address) {
+    std::string directory;
+    if (const char* chosen = std::getenv("PINHOLE_CONTROL_DIR"); chosen != nullptr && *chosen != '\0') {
+        directory = chosen;
+    } else if (const char* runtime = std::getenv("XDG_RUNTIME_DIR"); runtime != nullptr && *runtime != '\0') {
+        directory = std::string(runtime) + "/pinhole";
+    } else {
+        directory = "/tmp/pinhole-" + std::to_string(::getuid());
+    }
+    std::string name;
+    char hex[3];
+    for (std::size_t i = 6; i < 16; i++) {  // the key-derived 80 bits of the overlay address
+        std::snprintf(hex, sizeof hex, "%02x", overlay_address.bytes[i]);
+        name += hex;
+    }
+    return directory + "/" + name + ".sock";
+}
+
+bool prepare_control_directory(const std::string& socket_path) {
+    const std::string directory = socket_path.substr(0, socket_path.rfind('/'));
+    if (::mkdir(directory.c_str(), 0700) != 0 && errno != EEXIST) {
+        std::fprintf(stderr, "pinhole: cannot create %s: %s\n", directory.c_str(), std::strerror(errno));
+        return false;
+    }
+    struct stat status {};
+    if (::stat(directory.c_str(), &status) != 0 || !S_ISDIR(status.st_mode) || status.st_uid != ::getuid() ||
+        (status.st_mode & 077) != 0) {
+        std::fprintf(stderr, "pinhole: %s must be a directory only you can use (mode 0700, yours). "
+                             "Fix: chmod 700 %s, or set PINHOLE_CONTROL_DIR\n", directory.c_str(), directory.c_str());
+        return false;
+    }
+    return true;
+}
+
+}  // namespace pinhole::node

@@ -1,0 +1,315 @@
+// The pump of an open stream (core/overlay/streams.h): bytes both ways with flow control,
+// FIN and RST both ways, deadlines, and the slot bookkeeping.
+#include <algorithm>
+
+#include <lwip/pbuf.h>
+#include <lwip/tcp.h>
+
+#include "core/overlay/streams.h"
+#include "core/util/time.h"
+
+namespace pinhole::overlay {
+namespace {
+
+// Rounds per call: a chunk or a pbuf each. Bounded so one stream cannot hold the loop; what is
+// left is picked up by the next readiness event or `sent` callback.
+constexpr int max_pump_rounds = 64;
+// Segments lwIP may queue per connection (TCP_SND_QUEUELEN); keep a little back for its FIN.
+constexpr u16_t queue_headroom_segments = 4;
+
+}  // namespace
+
+void StreamTable::open(Stream& stream, tcp_pcb* pcb) noexcept {
+    stream.phase = Phase::open;
+    stream.pcb = pcb;
+    stream.last_activity_ms = now_ms();
+    tcp_arg(pcb, &stream);
+    tcp_recv(pcb, &StreamTable::on_overlay_received);
+    tcp_sent(pcb, &StreamTable::on_overlay_sent);
+    tcp_err(pcb, &StreamTable::on_overlay_error);
+    tcp_nagle_disable(pcb);  // we pass on what the socket gives: interactive ssh must not wait
+    stream.socket_readable = true;  // edge-triggered: bytes (ssh's banner) may be waiting already
+    pump_to_overlay(stream);
+}
+
+err_t StreamTable::on_overlay_received(void* arg, tcp_pcb* pcb, pbuf* data, err_t error) noexcept {
+    auto& stream = *static_cast<Stream*>(arg);
+    StreamTable& table = *stream.table;
+    table.aborted_ = nullptr;
+    if (data == nullptr) {
+        stream.overlay_finished = true;
+    } else if (error != ERR_OK) {
+        pbuf_free(data);
+        return ERR_OK;
+    } else if (stream.to_socket == nullptr) {
+        stream.to_socket = data;
+    } else {
+        pbuf_cat(stream.to_socket, data);  // bounded by the window we have not reopened
+    }
+    table.flush_to_socket(stream);
+    return table.aborted_ == pcb ? ERR_ABRT : ERR_OK;
+}
+
+err_t StreamTable::on_overlay_sent(void* arg, tcp_pcb* pcb, std::uint16_t /*length_bytes*/) noexcept {
+    auto& stream = *static_cast<Stream*>(arg);
+    StreamTable& table = *stream.table;
+    table.aborted_ = nullptr;
+    stream.last_activity_ms = table.now_ms();
+    table.pump_to_overlay(stream);
+    return table.aborted_ == pcb ? ERR_ABRT : ERR_OK;
+}
+
+// lwIP freed the pcb: the peer reset it, or lwIP gave up (retransmissions, a failed dial).
+void StreamTable::on_overlay_error(void* arg, err_t error) noexcept {
+    if (arg == nullptr) return;
+    auto& stream = *static_cast<Stream*>(arg);
+    StreamTable& table = *stream.table;
+    stream.pcb = nullptr;
+    if (stream.phase == Phase::dialing) {
+        table.fail_dial(stream, error == ERR_RST ? Errc::refused : Errc::timed_out);
+        return;
+    }
+    table.counters_.reset_by_overlay++;
+    table.reset(stream, true);
+}
+
+void StreamTable::flush_to_socket(Stream& stream) noexcept {
+    for (int round = 0; round < max_pump_rounds && stream.to_socket != nullptr; round++) {
+        pbuf* head = stream.to_socket;
+        const u16_t length = head->len;
+        std::size_t taken = 0;
+        if (length > 0) {
+            const Result<std::size_t> written =
+                ports_.tcp.write(stream.socket, {static_cast<const std::uint8_t*>(head->payload), length});
+            if (!written.ok() && written.error() == Errc::would_block) break;  // on_writable resumes
+            if (!written.ok()) {
+                counters_.reset_by_socket++;
+                reset(stream, false);
+                return;
+            }
+            taken = written.value();
+            counters_.bytes_to_socket += taken;
+            stream.last_activity_ms = now_ms();
+            tcp_recved(stream.pcb, static_cast<u16_t>(taken));  // only now: the window is our buffer
+        }
+        if (taken < length) {
+            stream.to_socket = pbuf_free_header(head, static_cast<u16_t>(taken));
+            break;  // the socket is full
+        }
+        stream.to_socket = head->next;  // an empty or fully written pbuf: drop it alone
+        if (head->next != nullptr) pbuf_ref(head->next);
+        head->next = nullptr;
+        head->tot_len = head->len;
+        pbuf_free(head);
+    }
+    if (stream.to_socket == nullptr && stream.overlay_finished && !stream.socket_write_shut) {
+        stream.socket_write_shut = true;
+        (void)ports_.tcp.shutdown_write(stream.socket);  // a failure shows as on_closed
+    }
+    finish_if_done(stream);
+}
+
+void StreamTable::pump_to_overlay(Stream& stream) noexcept {
+    for (int round = 0; round < max_pump_rounds; round++) {
+        if (stream.chunk_bytes > 0 && !push_chunk(stream)) break;  // lwIP is full: `sent` resumes
+        if (!stream.socket_readable || stream.socket_finished) break;
+        const Result<std::size_t> got = ports_.tcp.read(stream.socket, stream.chunk);
+        if (!got.ok() && got.error() == Errc::would_block) {
+            stream.socket_readable = false;
+            break;
+        }
+        if (!got.ok()) {
+            counters_.reset_by_socket++;
+            reset(stream, false);
+            return;
+        }
+        if (got.value() == 0) {
+            stream.socket_finished = true;
+            (void)tcp_shutdown(stream.pcb, 0, 1);  // FIN after what is queued
+            break;
+        }
+        stream.chunk_offset = 0;
+        stream.chunk_bytes = static_cast<std::uint16_t>(got.value());
+        stream.last_activity_ms = now_ms();
+    }
+    (void)tcp_output(stream.pcb);  // a failure leaves the data queued; lwIP's timer retries
+    finish_if_done(stream);
+}
+
+// Hands lwIP what it has room for; true when the chunk is all taken.
+bool StreamTable::push_chunk(Stream& stream) noexcept {
+    u16_t room_bytes = tcp_sndbuf(stream.pcb);
+    if (tcp_sndqueuelen(stream.pcb) + queue_headroom_segments >= TCP_SND_QUEUELEN) room_bytes = 0;
+    const auto length = static_cast<u16_t>(std::min<std::size_t>(room_bytes, stream.chunk_bytes));
+    if (length == 0) return false;
+    if (tcp_write(stream.pcb, stream.chunk.data() + stream.chunk_offset, length, TCP_WRITE_FLAG_COPY) != ERR_OK) {
+        return false;  // lwIP's memory is short: the chunk waits, nothing is lost
+    }
+    stream.chunk_offset = static_cast<std::uint16_t>(stream.chunk_offset + length);
+    stream.chunk_bytes = static_cast<std::uint16_t>(stream.chunk_bytes - length);
+    counters_.bytes_to_overlay += length;
+    return stream.chunk_bytes == 0;
+}
+
+void StreamTable::finish_if_done(Stream& stream) noexcept {
+    if (stream.phase != Phase::open || !stream.overlay_finished || !stream.socket_finished ||
+        stream.to_socket != nullptr || stream.chunk_bytes > 0 || !stream.socket_write_shut) {
+        return;
+    }
+    counters_.closed_cleanly++;
+    ports_.tcp.close(stream.socket, false);
+    stream.has_socket = false;
+    tcp_pcb* pcb = stream.pcb;
+    tcp_arg(pcb, nullptr);
+    tcp_recv(pcb, nullptr);
+    tcp_sent(pcb, nullptr);
+    tcp_err(pcb, nullptr);
+    stream.pcb = nullptr;
+    if (tcp_close(pcb) != ERR_OK) {  // no memory for the FIN: reset instead
+        aborted_ = pcb;
+        tcp_abort(pcb);
+    }
+    release(stream);
+}
+
+// Resets both ends (RST to the overlay peer, RST on the socket) and frees the slot.
+void StreamTable::reset(Stream& stream, bool /*by_overlay*/) noexcept {
+    if (stream.pcb != nullptr) {
+        tcp_pcb* pcb = stream.pcb;
+        tcp_arg(pcb, nullptr);
+        tcp_recv(pcb, nullptr);
+        tcp_sent(pcb, nullptr);
+        tcp_err(pcb, nullptr);
+        stream.pcb = nullptr;
+        aborted_ = pcb;
+        tcp_abort(pcb);
+    }
+    if (stream.has_socket) ports_.tcp.close(stream.socket, true);
+    stream.has_socket = false;
+    release(stream);
+}
+
+void StreamTable::release(Stream& stream) noexcept {
+    if (stream.to_socket != nullptr) pbuf_free(stream.to_socket);
+    if (stream.phase == Phase::resolving) ports_.resolver.cancel(stream.resolve);
+    if (stream.phase == Phase::handshaking) drop_listener_user(stream.peer_netif, stream.local);
+    stream.phase = Phase::free;
+    stream.dialed = false;
+    stream.pcb = nullptr;
+    stream.peer_netif = nullptr;
+    stream.has_socket = false;
+    stream.dial_events = nullptr;
+    stream.remote = {};
+    stream.local = {};
+    stream.to_socket = nullptr;
+    stream.socket_readable = false;
+    stream.overlay_finished = false;
+    stream.socket_finished = false;
+    stream.socket_write_shut = false;
+    stream.syn_bytes = 0;
+    stream.chunk_offset = 0;
+    stream.chunk_bytes = 0;
+}
+
+// ---- the socket side's events ---------------------------------------------------------------
+
+void StreamTable::on_connected(port::TcpConnectionId connection, Errc result) noexcept {
+    Stream* stream = find_socket(connection);
+    if (stream == nullptr || stream->phase != Phase::connecting) return;
+    if (result == Errc::ok) {
+        release_held_syn(*stream);
+        return;
+    }
+    stream->has_socket = false;  // the port released it
+    counters_.exit_connect_failed++;
+    PINHOLE_LOG_INFO(logger_, "exit: {} -> {}: {}", stream->remote, stream->local, result);
+    refuse(stream->remote, stream->local, std::span(stream->syn.data(), stream->syn_bytes));
+    release(*stream);
+}
+
+void StreamTable::on_readable(port::TcpConnectionId connection) noexcept {
+    Stream* stream = find_socket(connection);
+    if (stream == nullptr) return;
+    stream->socket_readable = true;  // before open: remembered, pumped when it opens
+    if (stream->phase == Phase::open) pump_to_overlay(*stream);
+}
+
+void StreamTable::on_writable(port::TcpConnectionId connection) noexcept {
+    Stream* stream = find_socket(connection);
+    if (stream != nullptr && stream->phase == Phase::open) flush_to_socket(*stream);
+}
+
+void StreamTable::on_closed(port::TcpConnectionId connection, Errc /*reason*/) noexcept {
+    Stream* stream = find_socket(connection);
+    if (stream == nullptr) return;
+    stream->has_socket = false;  // the port released it
+    if (stream->phase == Phase::open) counters_.reset_by_socket++;
+    reset(*stream, false);
+}
+
+// ---- deadlines ------------------------------------------------------------------------------
+
+void StreamTable::tick() noexcept {
+    const std::uint32_t now = now_ms();
+    for (Stream& stream : streams_) {
+        switch (stream.phase) {
+            case Phase::free:
+                break;
+            case Phase::open:
+                if (time_after_or_equal(now, deadline_after(stream.last_activity_ms, settings_.idle_timeout_ms))) {
+                    counters_.idle_timeouts++;
+                    reset(stream, false);
+                }
+                break;
+            case Phase::dialing:
+                if (time_after_or_equal(now, stream.deadline_ms)) fail_dial(stream, Errc::timed_out);
+                break;
+            case Phase::resolving:
+            case Phase::connecting:
+            case Phase::handshaking:
+                if (!time_after_or_equal(now, stream.deadline_ms)) break;
+                counters_.exit_connect_failed++;
+                PINHOLE_LOG_INFO(logger_, "exit: {} -> {}: no answer within {} ms", stream.remote,
+                                 stream.local, settings_.connect_timeout_ms);
+                if (stream.phase != Phase::handshaking) {
+                    refuse(stream.remote, stream.local, std::span(stream.syn.data(), stream.syn_bytes));
+                }
+                reset(stream, false);
+                break;
+        }
+    }
+}
+
+// ---- slots ----------------------------------------------------------------------------------
+
+StreamTable::Stream* StreamTable::allocate() noexcept {
+    auto slot = std::find_if(streams_.begin(), streams_.end(),
+                             [](const Stream& stream) { return stream.phase == Phase::free; });
+    return slot != streams_.end() ? &*slot : nullptr;
+}
+
+StreamTable::Stream* StreamTable::find_socket(port::TcpConnectionId connection) noexcept {
+    auto found = std::find_if(streams_.begin(), streams_.end(), [connection](const Stream& stream) {
+        return stream.phase != Phase::free && stream.has_socket && stream.socket == connection;
+    });
+    return found != streams_.end() ? &*found : nullptr;
+}
+
+StreamTable::Stream* StreamTable::find_exit(PeerId peer, const net::Endpoint& from, const net::Endpoint& to) noexcept {
+    auto found = std::find_if(streams_.begin(), streams_.end(), [&](const Stream& stream) {
+        return stream.phase != Phase::free && !stream.dialed && stream.peer == peer && stream.remote == from &&
+               stream.local == to;
+    });
+    return found != streams_.end() ? &*found : nullptr;
+}
+
+StreamId StreamTable::id_of(const Stream& stream) const noexcept {
+    return static_cast<StreamId>(&stream - streams_.data());
+}
+
+std::size_t StreamTable::open_streams() const noexcept {
+    return static_cast<std::size_t>(std::count_if(streams_.begin(), streams_.end(),
+                                                  [](const Stream& stream) { return stream.phase == Phase::open; }));
+}
+
+}  // namespace pinhole::overlay
