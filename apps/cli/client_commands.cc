@@ -160,13 +160,17 @@ bool send_all(int fd, const char* data, std::size_t length) {
     return true;
 }
 
-// One reply line, read byte by byte: nothing after it may be consumed (it is the stream).
+volatile sig_atomic_t stop_requested = 0;
+void request_stop(int) { stop_requested = 1; }
+
+// One reply line, read byte by byte: nothing after it may be consumed (it is the stream). A
+// signal that asks us to stop ends the wait.
 std::optional<std::string> read_line(int fd) {
     std::string line;
     while (line.size() < node::control_line_max_bytes) {
         char c = 0;
         const ssize_t got = ::recv(fd, &c, 1, 0);
-        if (got < 0 && errno == EINTR) continue;
+        if (got < 0 && errno == EINTR && stop_requested == 0) continue;
         if (got <= 0) return std::nullopt;
         if (c == '\n') return line;
         line.push_back(c);
@@ -255,9 +259,6 @@ int pump_stdio(int fd) {
         }
     }
 }
-
-volatile sig_atomic_t stop_requested = 0;
-void request_stop(int) { stop_requested = 1; }
 
 }  // namespace
 

@@ -4,8 +4,6 @@
 #include <cstring>
 
 #include <lwip/ip.h>
-#include <lwip/prot/ip4.h>
-#include <lwip/prot/ip6.h>
 #include <lwip/pbuf.h>
 
 #include "core/keys/keys.h"
@@ -196,7 +194,19 @@ std::size_t OverlayStack::own_addresses(std::span<net::IpAddress> out) const noe
 
 bool OverlayStack::accepts_any_destination(const netif* lwip_netif) noexcept {
     if (lwip_netif->output_ip6 != &OverlayStack::output_ip6) return false;
-    return static_cast<const PeerNetif*>(lwip_netif->state)->stack->interceptor_ != nullptr;
+    const OverlayStack& stack = *static_cast<const PeerNetif*>(lwip_netif->state)->stack;
+    return stack.interceptor_ != nullptr && stack.input_is_tcp_;
+}
+
+err_t OverlayStack::input(netif* lwip_netif, pbuf* packet) noexcept {
+    const auto* bytes = static_cast<const std::uint8_t*>(packet->payload);
+    const std::uint8_t version = packet->len > 0 ? bytes[0] >> 4 : 0;
+    constexpr std::uint8_t protocol_tcp = 6;
+    input_is_tcp_ = (version == 4 && packet->len >= 20 && bytes[9] == protocol_tcp) ||
+                    (version == 6 && packet->len >= 40 && bytes[6] == protocol_tcp);
+    const err_t result = lwip_netif->input(packet, lwip_netif);
+    input_is_tcp_ = false;
+    return result;
 }
 
 std::optional<PeerId> OverlayStack::route(const net::IpAddress& destination) const noexcept {
@@ -274,7 +284,7 @@ void OverlayStack::deliver(PeerId peer, std::span<const std::uint8_t> ip_packet)
         return;
     }
     (void)pbuf_take(packet, ip_packet.data(), length);  // fits: allocated for it
-    if (peer_netif->lwip_netif.input(packet, &peer_netif->lwip_netif) != ERR_OK) {
+    if (input(&peer_netif->lwip_netif, packet) != ERR_OK) {
         pbuf_free(packet);
         counters_.input_refused++;
         return;
@@ -290,13 +300,11 @@ extern "C" struct netif* pinhole_overlay_route_ip4(const struct ip4_addr* /*src*
 }
 
 extern "C" int pinhole_overlay_accepts_any_ip4(const struct netif* lwip_netif) {
-    return IPH_PROTO(ip4_current_header()) == IP_PROTO_TCP &&
-           pinhole::overlay::OverlayStack::accepts_any_destination(lwip_netif);
+    return pinhole::overlay::OverlayStack::accepts_any_destination(lwip_netif);
 }
 
 extern "C" int pinhole_overlay_accepts_any_ip6(const struct netif* lwip_netif) {
-    return IP6H_NEXTH(ip6_current_header()) == IP6_NEXTH_TCP &&
-           pinhole::overlay::OverlayStack::accepts_any_destination(lwip_netif);
+    return pinhole::overlay::OverlayStack::accepts_any_destination(lwip_netif);
 }
 
 extern "C" struct netif* pinhole_overlay_route_ip6(const struct ip6_addr* /*src*/,

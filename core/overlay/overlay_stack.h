@@ -108,6 +108,8 @@ public:
     // With an interceptor (the node's StreamTable) every peer netif takes TCP to any destination
     // (lwIP patch boards/deps/patches/lwip/0001): the exit proxy. Without one, only our own.
     void set_interceptor(OverlayInterceptor* interceptor) noexcept { interceptor_ = interceptor; }
+    // Hands `packet` to lwIP on `lwip_netif` (deliver() and the exit's released SYNs).
+    [[nodiscard]] err_t input(netif* lwip_netif, pbuf* packet) noexcept;
     // The lwIP netif of `peer`, to bind connections to it; nullptr for an unknown peer.
     [[nodiscard]] netif* peer_netif(PeerId peer) noexcept;
     [[nodiscard]] std::optional<PeerId> peer_of(const netif* lwip_netif) const noexcept;
@@ -172,6 +174,9 @@ private:
 
     OverlayOutput& output_;
     OverlayInterceptor* interceptor_ = nullptr;
+    // lwIP's accept-any hooks run before lwIP has parsed the IPv4 header: input() notes here
+    // whether the packet it hands over is TCP (the only protocol the exit takes).
+    bool input_is_tcp_ = false;
     net::IpAddress own_address_;
     FixedVector<net::IpAddress, max_extra_addresses> extra_addresses_;
     std::array<PeerNetif, PINHOLE_BUDGET_MAX_PEERS> peers_{};

@@ -188,7 +188,7 @@ void StreamTable::release_held_syn(Stream& stream) noexcept {
     }
     stream.phase = Phase::handshaking;
     (void)pbuf_take(syn, stream.syn.data(), stream.syn_bytes);  // fits: allocated for it
-    if (stream.peer_netif->input(syn, stream.peer_netif) != ERR_OK) pbuf_free(syn);
+    if (overlay_.input(stream.peer_netif, syn) != ERR_OK) pbuf_free(syn);
 }
 
 err_t StreamTable::on_exit_accepted(void* arg, tcp_pcb* pcb, err_t error) noexcept {
