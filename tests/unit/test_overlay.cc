@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/unit/fakes.h"
+#include "tests/unit/packets.h"
 
 #include <algorithm>
 #include <cstring>
@@ -53,68 +54,7 @@ net::IpAddress address(const char* text) {
     return parsed.value();
 }
 
-// The Internet checksum over the IPv6 pseudo-header and the upper-layer bytes.
-std::uint16_t ipv6_checksum(const std::vector<std::uint8_t>& packet) {
-    std::uint32_t sum = 0;
-    const auto add_words = [&sum](const std::uint8_t* bytes, std::size_t length) {
-        for (std::size_t i = 0; i < length; i += 2) {
-            sum += static_cast<std::uint32_t>(bytes[i] << 8) | (i + 1 < length ? bytes[i + 1] : 0);
-        }
-    };
-    const std::size_t upper_length = packet.size() - 40;
-    add_words(&packet[8], 32);  // source and destination
-    sum += static_cast<std::uint32_t>(upper_length) + packet[6];
-    add_words(&packet[40], upper_length);
-    for (int i = 0; i < 4; i++) sum = (sum & 0xFFFF) + (sum >> 16);
-    return static_cast<std::uint16_t>(~sum);
-}
-
-std::vector<std::uint8_t> ipv6_packet(const net::IpAddress& source, const net::IpAddress& destination,
-                                      std::uint8_t next_header, const std::vector<std::uint8_t>& upper,
-                                      std::size_t checksum_offset) {
-    std::vector<std::uint8_t> packet(40, 0);
-    packet[0] = 0x60;
-    packet[4] = static_cast<std::uint8_t>(upper.size() >> 8);
-    packet[5] = static_cast<std::uint8_t>(upper.size());
-    packet[6] = next_header;
-    packet[7] = 64;
-    std::copy(source.bytes.begin(), source.bytes.end(), packet.begin() + 8);
-    std::copy(destination.bytes.begin(), destination.bytes.end(), packet.begin() + 24);
-    packet.insert(packet.end(), upper.begin(), upper.end());
-    const std::uint16_t checksum = ipv6_checksum(packet);
-    packet[40 + checksum_offset] = static_cast<std::uint8_t>(checksum >> 8);
-    packet[40 + checksum_offset + 1] = static_cast<std::uint8_t>(checksum);
-    return packet;
-}
-
-void put_be32(std::vector<std::uint8_t>& bytes, std::size_t offset, std::uint32_t value) {
-    for (int i = 0; i < 4; i++) bytes[offset + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(value >> (24 - 8 * i));
-}
-
-std::uint32_t be32(const std::vector<std::uint8_t>& bytes, std::size_t offset) {
-    return static_cast<std::uint32_t>(bytes[offset] << 24 | bytes[offset + 1] << 16 | bytes[offset + 2] << 8 |
-                                      bytes[offset + 3]);
-}
-
-constexpr std::uint8_t tcp_syn = 0x02, tcp_psh_ack = 0x18, tcp_ack = 0x10;
-
-std::vector<std::uint8_t> tcp_segment(std::uint16_t destination_port, std::uint32_t sequence,
-                                      std::uint32_t acknowledgement, std::uint8_t flags,
-                                      const std::string& payload) {
-    std::vector<std::uint8_t> segment(20, 0);
-    segment[0] = 0xC3;  // source port 50000
-    segment[1] = 0x50;
-    segment[2] = static_cast<std::uint8_t>(destination_port >> 8);
-    segment[3] = static_cast<std::uint8_t>(destination_port);
-    put_be32(segment, 4, sequence);
-    put_be32(segment, 8, acknowledgement);
-    segment[12] = 5 << 4;  // header length: 5 words
-    segment[13] = flags;
-    segment[14] = 0xFF;  // window 65535
-    segment[15] = 0xFF;
-    segment.insert(segment.end(), payload.begin(), payload.end());
-    return segment;
-}
+using namespace packets;
 
 class OverlayTest : public ::testing::Test {
 protected:
