@@ -294,8 +294,9 @@ Status ControlServer::open(const std::string& path) {
     fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd_ < 0) return Errc::io;
     const mode_t previous = ::umask(077);  // 0600 from the start: no window for others
-    const int bound = ::bind(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address);
+    int bound = ::bind(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address);
     ::umask(previous);
+    if (bound == 0) bound = ::chmod(path.c_str(), 0600);  // rw for the owner: what connect needs
     if (bound != 0 || ::listen(fd_, 16) != 0 || !loop_.watch(fd_, EPOLLIN, *this).ok()) {
         ::close(fd_);
         fd_ = -1;
