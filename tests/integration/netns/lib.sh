@@ -819,3 +819,37 @@ SSHD
   ph_track_pid $! "sshd"
   ph_wait 10 "sshd on 127.0.0.1:22 in $(ph_ns "$ns")" ph_tcp_bound "$ns" 22
 }
+
+# ---------------------------------------------------------------- per-case namespaces
+# (pinhole_pair_scenarios.sh: several cases in one script, each with its own namespaces)
+
+# ph_netns_del SHORT: stops whatever still runs in namespace SHORT (TERM, then KILL), deletes
+# it (with its veths) and forgets it, so a case can clean up before the next one starts.
+ph_netns_del() {
+  local ns i pid alive
+  ns=$(ph_ns "$1")
+  local pids
+  pids=$(ip netns pids "$ns" 2>/dev/null || true)
+  for pid in $pids; do kill -TERM "$pid" 2>/dev/null || true; done
+  for ((i = 0; i < 30; i++)); do
+    alive=0
+    for pid in $pids; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ $alive -eq 1 ] || break
+    sleep 0.1
+  done
+  for pid in $pids; do kill -KILL "$pid" 2>/dev/null || true; done
+  ip netns delete "$ns" 2>/dev/null || true
+  for i in "${!ph_namespaces[@]}"; do
+    if [ "${ph_namespaces[$i]}" = "$ns" ]; then unset 'ph_namespaces[i]'; fi
+  done
+}
+
+# ph_rate_limited_cat FILE CHUNK_BYTES CHUNKS PAUSE_S: FILE to stdout in CHUNKS chunks of
+# CHUNK_BYTES, sleeping PAUSE_S after each: continuous traffic for about CHUNKS * PAUSE_S.
+ph_rate_limited_cat() {
+  local file=$1 chunk_bytes=$2 chunks=$3 pause=$4 i
+  for ((i = 0; i < chunks; i++)); do
+    dd if="$file" bs="$chunk_bytes" skip="$i" count=1 status=none
+    sleep "$pause"
+  done
+}
