@@ -30,6 +30,8 @@ constexpr char usage[] =
     "                       counters of the running node / stop it\n"
     "                       (client commands start the node for FILE's key when none runs;\n"
     "                       FILE defaults to $PINHOLE_CONFIG or ~/.config/pinhole/node.yaml)\n"
+    "  gateway init -d DIR  make the gateway's key in DIR and print what nodes need\n"
+    "  gateway -c FILE      run the gateway: relay channels for the keys in authorized_keys\n"
     "  genkey | pubkey | genpsk\n"
     "                       keys in WireGuard's format (as wg genkey / pubkey / genpsk)\n"
     "  self-test            run the crypto known-answer tests\n"
@@ -58,7 +60,7 @@ constexpr Command commands[] = {
     {"check", pinhole::cli::check},   {"agent", pinhole::cli::agent},
     {"up", pinhole::cli::agent},      {"forward", pinhole::cli::forward},
     {"connect", pinhole::cli::connect}, {"status", pinhole::cli::status},
-    {"down", pinhole::cli::down},
+    {"down", pinhole::cli::down},     {"gateway", pinhole::cli::gateway},
     {"genkey", pinhole::cli::genkey},
     {"pubkey", pinhole::cli::pubkey}, {"genpsk", pinhole::cli::genpsk},
     {"self-test", self_test},         {"version", print_version},

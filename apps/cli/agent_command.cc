@@ -32,6 +32,7 @@
 #include "core/overlay/overlay_stack.h"
 #include "core/overlay/service_directory.h"
 #include "core/overlay/streams.h"
+#include "core/relay/relay_client.h"
 #include "core/time/wall_clock.h"
 #include "core/util/format.h"
 #include "core/util/time.h"
@@ -149,6 +150,7 @@ class Agent final : public wireguard::DeviceOutput,
                     public overlay::ExitPolicy,
                     public overlay::DirectoryPolicy,
                     public node::NodeControl,
+                    public relay::RelayEvents,
                     public port::UdpReceiver,
                     public posix::FdHandler {
 public:
@@ -160,7 +162,13 @@ public:
           logger_(platform.platform().log, port::LogLevel::info),
           streams_(overlay_, {platform.platform().tcp, platform.platform().resolver, clock_}, *this, logger_, {}),
           directory_(overlay_, *this, clock_),
-          control_(platform.loop(), platform.posix_tcp(), *this) {}
+          control_(platform.loop(), platform.posix_tcp(), *this) {
+        if (config.has_gateway) {
+            relay_ = std::make_unique<relay::RelayClient>(
+                relay::RelayClient::Ports{platform.platform().tcp, platform.platform().resolver, random_, clock_},
+                pair, config.gateway, *this, logger_, relay::RelaySettings{});
+        }
+    }
 
     [[nodiscard]] bool configure(const std::vector<std::optional<crypto::X25519Key>>& psks);
     [[nodiscard]] bool open(std::uint16_t listen_port, const std::string& control_path);
@@ -193,8 +201,18 @@ private:
     void raise_wall_clock_floor_when_due();
 
     void send_datagram(const wireguard::Endpoint& to, std::span<const std::uint8_t> datagram) noexcept override {
-        if (to.kind != wireguard::Endpoint::Kind::udp) return;  // the relay channel comes later
+        if (to.kind == wireguard::Endpoint::Kind::relay) {
+            if (relay_ != nullptr) relay_->send(to.relay_peer, datagram);  // drops are counted there
+            return;
+        }
+        if (to.kind != wireguard::Endpoint::Kind::udp) return;
         (void)platform_.platform().udp.send(socket_, to.udp, datagram);  // a full buffer drops, as UDP
+    }
+    void on_relay_datagram(const crypto::X25519Key& from, std::span<const std::uint8_t> datagram) noexcept override {
+        device_.receive(wireguard::Endpoint::relay(relay_->gateway_key(), from), datagram, clock_.monotonic_ms(), wall());
+    }
+    void on_presence(const crypto::X25519Key& peer, bool up) noexcept override {
+        log_line("relay: peer {} is {} at the gateway", key_text(peer), up ? "up" : "down");
     }
     void deliver(wireguard::PeerId peer, std::span<const std::uint8_t> ip_packet) noexcept override {
         overlay_.deliver(peer, ip_packet);
@@ -226,6 +244,7 @@ private:
     overlay::StreamTable streams_;  // after the overlay: it intercepts the overlay's packets
     overlay::ServiceDirectory directory_;
     node::ControlServer control_;
+    std::unique_ptr<relay::RelayClient> relay_;  // with a gateway in the config
     std::vector<net::IpAddress> local_addresses_;  // the device's own, for the access lists
     port::UdpSocketId socket_ = 0;
     int signal_fd_ = -1;
@@ -310,6 +329,8 @@ bool Agent::add_peer(const config::Peer& peer, const std::optional<crypto::X2551
     config.persistent_keepalive_s = peer.persistent_keepalive_seconds;
     if (peer.has_endpoint && peer.endpoint.host_name.size() == 0) {
         config.endpoint = wireguard::Endpoint::direct(peer.endpoint.endpoint);
+    } else if (!peer.has_endpoint && relay_ != nullptr) {
+        config.endpoint = wireguard::Endpoint::relay(relay_->gateway_key(), peer.public_key);
     } else if (peer.has_endpoint) {
         log_line("peer {}: endpoint host names are not resolved yet ({}): waiting for the peer to "
                  "connect first", peer.name.view(), peer.endpoint.host_name.view());
@@ -393,6 +414,7 @@ void Agent::run() {
         sys_check_timeouts();
         streams_.tick();
         directory_.tick();
+        if (relay_ != nullptr) relay_->tick();
         control_.collect();
         const Result<int> ran = platform_.loop().run_once(timeout_ms());
         if (!ran.ok()) {
@@ -526,6 +548,11 @@ int agent(Arguments arguments) {
         return 1;
     }
     const config::NodeConfig& config = node.value();
+    if (config.has_gateway && config.gateway.url.transport != config::Transport::tcp) {
+        std::fprintf(stderr, "pinhole agent: %s: this version reaches gateways over tcp:// only "
+                             "(tls://, ws:// and wss:// come next); use a tcp:// gateway URL\n", arguments[1]);
+        return 1;
+    }
     const std::optional<wireguard::TimerSettings> timers = timer_settings_from_environment();
     if (!timers.has_value()) return 1;
     std::vector<std::optional<crypto::X25519Key>> psks;

@@ -21,6 +21,7 @@ int connect(Arguments arguments);
 int forward(Arguments arguments);
 int status(Arguments arguments);
 int down(Arguments arguments);
+int gateway(Arguments arguments);  // also `gateway init`
 
 // "pinhole <command>: <message>" on stderr.
 void complain(const char* command, const char* message);

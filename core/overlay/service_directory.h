@@ -45,8 +45,10 @@ struct DirectoryCounters {
 class ServiceDirectory {
 public:
     static constexpr std::size_t max_lookups = 8;
+    // Patient enough for one lost WireGuard initiation (REKEY_TIMEOUT, 5 s): a node that just
+    // started may ask before its first handshake, or before its relay channel is up.
     static constexpr std::uint32_t retry_interval_ms = 700;
-    static constexpr int max_attempts = 4;
+    static constexpr int max_attempts = 12;
 
     ServiceDirectory(OverlayStack& overlay, DirectoryPolicy& policy, port::Clock& clock) noexcept;
     ServiceDirectory(const ServiceDirectory&) = delete;

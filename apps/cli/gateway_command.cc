@@ -1,0 +1,133 @@
+// `pinhole gateway init -d DIR` makes the gateway's key; `pinhole gateway -c gateway.yaml` runs it
+// (apps/gateway/gateway_server.h): TCP listeners, authorized_keys, SIGUSR1 counters, SIGTERM stops.
+#include <signal.h>
+#include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "apps/cli/commands.h"
+#include "apps/gateway/gateway_server.h"
+#include "config/load.h"
+#include "core/crypto/ct.h"
+#include "core/keys/keys.h"
+#include "port/posix/event_loop.h"
+#include "port/posix/services.h"
+#include "port/posix/storage.h"
+
+namespace pinhole::cli {
+namespace {
+
+std::string key_text(const crypto::X25519Key& key) {
+    std::array<char, keys::key_text_bytes + 1> text{};
+    return keys::format_key(key, text).ok() ? std::string(text.data()) : std::string("?");
+}
+
+std::optional<keys::KeyPair> gateway_key(const char* command, const std::string& directory, bool create) {
+    posix::PosixStorage storage;
+    if (const Status opened = storage.open(directory, create); !opened.ok()) {
+        std::fprintf(stderr, "pinhole %s: cannot use directory %s: %s\n", command, directory.c_str(),
+                     describe(opened.error()));
+        return std::nullopt;
+    }
+    posix::PosixRandom random;
+    const Result<keys::KeyPair> pair = keys::load_identity({}, storage, random, create);
+    if (!pair.ok()) {
+        explain_identity_error(command, pair.error(), (directory + "/" + std::string(keys::private_key_record)).c_str());
+        return std::nullopt;
+    }
+    return pair.value();
+}
+
+int gateway_init(Arguments arguments) {
+    if (arguments.size() != 2 || std::string_view(arguments[0]) != "-d") {
+        complain("gateway init", "usage: pinhole gateway init -d DIR");
+        return 2;
+    }
+    std::optional<keys::KeyPair> pair = gateway_key("gateway init", arguments[1], true);
+    if (!pair) return 1;
+    std::printf("gateway key in %s (%s, mode 0600)\n", arguments[1], keys::private_key_record);
+    std::printf("public key: %s\n", key_text(pair->public_key).c_str());
+    std::printf("nodes need: gateway: {url: tcp://<this host>:<port>, public_key: \"%s\"}\n",
+                key_text(pair->public_key).c_str());
+    crypto::zeroize_object(*pair);
+    return 0;
+}
+
+sigset_t gateway_signals() {
+    sigset_t signals;
+    sigemptyset(&signals);
+    for (const int signal_number : {SIGTERM, SIGINT, SIGUSR1}) sigaddset(&signals, signal_number);
+    return signals;
+}
+
+// Signals through a signalfd in the gateway's loop.
+class SignalHandler final : public posix::FdHandler {
+public:
+    explicit SignalHandler(gateway::GatewayServer& server) : server_(server) {}
+    void on_fd_events(int fd, std::uint32_t) noexcept override {
+        signalfd_siginfo info{};
+        while (::read(fd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+            if (info.ssi_signo == SIGUSR1) {
+                for (const std::string& line : server_.status_lines()) std::printf("pinhole gateway: %s\n", line.c_str());
+            } else {
+                std::printf("pinhole gateway: stopping\n");
+                stopping = true;
+            }
+        }
+    }
+    bool stopping = false;
+
+private:
+    gateway::GatewayServer& server_;
+};
+
+}  // namespace
+
+int gateway(Arguments arguments) {
+    if (!arguments.empty() && std::string_view(arguments[0]) == "init") return gateway_init(arguments.subspan(1));
+    if (arguments.size() != 2 || std::string_view(arguments[0]) != "-c") {
+        complain("gateway", "usage: pinhole gateway -c FILE   |   pinhole gateway init -d DIR");
+        return 2;
+    }
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
+    const sigset_t signals = gateway_signals();
+    if (pthread_sigmask(SIG_BLOCK, &signals, nullptr) != 0) return 1;
+    const auto loaded = config::load_gateway_config(arguments[1]);
+    if (!loaded.ok()) {
+        std::fprintf(stderr, "%s\n", loaded.error().to_string().c_str());
+        return 1;
+    }
+    const config::GatewayConfig& config = loaded.value();
+    auto authorized = gateway::AuthorizedKeys::load(std::string(config.authorized_keys.view()));
+    if (!authorized.ok()) {
+        std::fprintf(stderr, "%s\n", authorized.error().to_string().c_str());
+        return 1;
+    }
+    std::optional<keys::KeyPair> pair = gateway_key("gateway", std::string(config.key.data_dir.view()), true);
+    if (!pair) return 1;
+    posix::EventLoop loop;
+    if (!loop.open().ok()) return 1;
+    std::printf("pinhole gateway: public key %s; %zu authorized node keys\n", key_text(pair->public_key).c_str(),
+                authorized.value().size());
+    auto server = std::make_unique<gateway::GatewayServer>(loop, *pair, authorized.value(), config.limits);
+    crypto::zeroize_object(*pair);
+    for (const net::Endpoint& at : config.listen) {
+        if (!server->listen(at)) return 1;
+    }
+    SignalHandler handler(*server);
+    const int signal_fd = ::signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (signal_fd < 0 || !loop.watch(signal_fd, EPOLLIN, handler).ok()) return 1;
+    while (!handler.stopping) {
+        server->tick();
+        if (!loop.run_once(1000).ok()) return 1;
+    }
+    return 0;
+}
+
+}  // namespace pinhole::cli

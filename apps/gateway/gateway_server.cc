@@ -1,0 +1,334 @@
+#include "apps/gateway/gateway_server.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+
+#include "core/crypto/ct.h"
+#include "core/relay/frames.h"
+#include "core/util/format.h"
+#include "core/util/time.h"
+#include "port/posix/sockaddr.h"
+
+namespace pinhole::gateway {
+namespace {
+
+constexpr std::uint32_t handshake_timeout_ms = 5'000;
+constexpr std::uint32_t idle_timeout_ms = 30'000;  // nodes ping every 5 s
+
+template <typename... Arguments>
+void log_line(std::string_view format, const Arguments&... arguments) {
+    std::array<char, 512> text{};
+    const std::size_t length = format_to(text, format, arguments...);
+    std::printf("pinhole gateway: %.*s\n", static_cast<int>(length), text.data());
+}
+
+std::string key_text(const crypto::X25519Key& key) {
+    std::array<char, keys::key_text_bytes + 1> text{};
+    return keys::format_key(key, text).ok() ? std::string(text.data()) : std::string("?");
+}
+
+}  // namespace
+
+struct GatewayServer::Channel {
+    int fd = -1;
+    net::Endpoint from;
+    relay::ChannelSession session;
+    bool established = false;
+    crypto::X25519Key key{};
+    std::string name;
+    std::uint32_t deadline_ms = 0;  // handshake deadline, then idle deadline
+    std::vector<std::uint8_t> received;
+    std::deque<std::uint8_t> unsent;  // sealed messages; bounded by limits.channel_buffer_bytes
+};
+
+GatewayServer::GatewayServer(posix::EventLoop& loop, const keys::KeyPair& key, AuthorizedKeys authorized,
+                             const config::GatewayLimits& limits)
+    : loop_(loop), key_(key), authorized_(std::move(authorized)), limits_(limits) {}
+
+GatewayServer::~GatewayServer() {
+    for (auto& [fd, channel] : channels_) {
+        loop_.unwatch(fd);
+        ::close(fd);
+        channel->session.clear();
+    }
+    for (const int fd : listeners_) {
+        loop_.unwatch(fd);
+        ::close(fd);
+    }
+    crypto::zeroize_object(key_);
+}
+
+bool GatewayServer::listen(const net::Endpoint& at) {
+    const int family = at.address.is_v4() ? AF_INET : AF_INET6;
+    const int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    const int yes = 1;
+    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    if (family == AF_INET6) (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &yes, sizeof yes);
+    sockaddr_storage address{};
+    const Result<socklen_t> length = posix::to_sockaddr(at, family, address);
+    if (fd < 0 || !length.ok() || ::bind(fd, reinterpret_cast<const sockaddr*>(&address), length.value()) != 0 ||
+        ::listen(fd, 1024) != 0 || !loop_.watch(fd, EPOLLIN, *this).ok()) {
+        std::fprintf(stderr, "pinhole gateway: cannot listen on %s: %s\n",
+                     [&] { std::array<char, 64> t{}; return std::string(t.data(), format_to(t, "{}", at)); }().c_str(),
+                     std::strerror(errno));
+        if (fd >= 0) ::close(fd);
+        return false;
+    }
+    listeners_.push_back(fd);
+    log_line("listening on {} (tcp)", at);
+    return true;
+}
+
+void GatewayServer::on_fd_events(int fd, std::uint32_t events) noexcept {
+    if (std::find(listeners_.begin(), listeners_.end(), fd) != listeners_.end()) {
+        accept_from(fd);
+    } else if (auto found = channels_.find(fd); found != channels_.end()) {
+        Channel& channel = *found->second;
+        if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) != 0) read_from(channel);
+        if (channel.fd >= 0 && (events & EPOLLOUT) != 0) flush(channel);
+    }
+    for (const int closed : closing_) channels_.erase(closed);
+    closing_.clear();
+}
+
+void GatewayServer::accept_from(int listener) {
+    for (int round = 0; round < 64; round++) {
+        sockaddr_storage from{};
+        socklen_t length = sizeof from;
+        const int fd = ::accept4(listener, reinterpret_cast<sockaddr*>(&from), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) return;
+        if (channels_.size() >= limits_.max_channels) {
+            counters_.refused_limit++;
+            ::close(fd);
+            continue;
+        }
+        const int yes = 1;
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
+        if (!loop_.watch(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, *this).ok()) {
+            ::close(fd);
+            continue;
+        }
+        auto channel = std::make_unique<Channel>();
+        channel->fd = fd;
+        channel->from = posix::from_sockaddr(from);
+        channel->deadline_ms = deadline_after(clock_.monotonic_ms(), handshake_timeout_ms);
+        channels_[fd] = std::move(channel);
+    }
+}
+
+void GatewayServer::read_from(Channel& channel) {
+    std::array<std::uint8_t, 16384> buffer{};
+    for (int round = 0; round < 64 && channel.fd >= 0; round++) {
+        const ssize_t got = ::recv(channel.fd, buffer.data(), buffer.size(), 0);
+        if (got < 0 && (errno == EAGAIN || errno == EINTR)) return;
+        if (got <= 0) {
+            close(channel, got == 0 ? "closed by the node" : std::strerror(errno));
+            return;
+        }
+        channel.received.insert(channel.received.end(), buffer.begin(), buffer.begin() + got);
+        std::size_t used = 0;
+        while (channel.fd >= 0) {
+            const std::span<const std::uint8_t> rest(channel.received.data() + used, channel.received.size() - used);
+            const Result<std::size_t> length = relay::next_message_bytes(rest);
+            if (!length.ok() && length.error() == Errc::would_block) break;
+            if (!length.ok()) {
+                close(channel, "malformed message length");
+                return;
+            }
+            if (rest.size() < relay::length_prefix_bytes + length.value()) break;
+            handle_message(channel, std::span(channel.received.data() + used + relay::length_prefix_bytes, length.value()));
+            used += relay::length_prefix_bytes + length.value();
+        }
+        if (channel.fd < 0) return;
+        channel.received.erase(channel.received.begin(), channel.received.begin() + static_cast<std::ptrdiff_t>(used));
+    }
+}
+
+void GatewayServer::handle_message(Channel& channel, std::span<std::uint8_t> message) {
+    if (!channel.established) {
+        handle_initiation(channel, message);
+        return;
+    }
+    const Result<std::span<std::uint8_t>> opened = channel.session.open(message);
+    if (!opened.ok()) {
+        close(channel, "a message failed authentication");
+        return;
+    }
+    channel.deadline_ms = deadline_after(clock_.monotonic_ms(), idle_timeout_ms);
+    handle_frame(channel, opened.value());
+}
+
+void GatewayServer::handle_initiation(Channel& channel, std::span<std::uint8_t> message) {
+    const Result<relay::ChannelSession::Initiation> initiation = channel.session.read_initiation(key_, message);
+    if (!initiation.ok()) {
+        counters_.refused_handshake++;
+        close(channel, "handshake failed (the node pinned another gateway key?)");
+        return;
+    }
+    const crypto::X25519Key node_key = initiation.value().node_key;
+    const AuthorizedKey* known = authorized_.find(node_key);
+    if (known == nullptr) {
+        counters_.refused_unknown_key++;
+        close(channel, "unknown node key " + key_text(node_key) + " (not in authorized_keys)");
+        return;
+    }
+    const auto last = last_initiation_.find(node_key);
+    if (last != last_initiation_.end() && !crypto::tai64n_after(initiation.value().timestamp, last->second)) {
+        counters_.refused_replay++;
+        close(channel, "replayed or stale handshake from " + known->name);
+        return;
+    }
+    last_initiation_[node_key] = initiation.value().timestamp;
+    std::array<std::uint8_t, relay::length_prefix_bytes + relay::message2_bytes> reply{};
+    const Result<std::size_t> accepted = channel.session.accept(random_, reply);
+    if (!accepted.ok()) {
+        close(channel, "cannot answer the handshake");
+        return;
+    }
+    if (auto previous = by_key_.find(node_key); previous != by_key_.end()) {
+        close(*previous->second, "replaced by a new channel from the same key");
+    }
+    channel.established = true;
+    channel.key = node_key;
+    channel.name = known->name;
+    channel.deadline_ms = deadline_after(clock_.monotonic_ms(), idle_timeout_ms);
+    channel.unsent.insert(channel.unsent.end(), reply.begin(), reply.begin() + static_cast<std::ptrdiff_t>(accepted.value()));
+    by_key_[node_key] = &channel;
+    counters_.channels_opened++;
+    log_line("node {} ({}) up from {}", std::string_view(channel.name), std::string_view(key_text(node_key)), channel.from);
+    flush(channel);
+    send_presence(node_key, true);
+}
+
+void GatewayServer::handle_frame(Channel& channel, std::span<std::uint8_t> bytes) {
+    std::array<std::uint8_t, relay::max_frame_bytes> reply{};
+    const Result<relay::Frame> frame = relay::parse_frame(bytes);
+    if (!frame.ok()) {
+        const bool unknown = frame.error() == Errc::unsupported;
+        const Result<std::size_t> error = relay::encode_error(
+            unknown ? relay::ErrorCode::unknown_type : relay::ErrorCode::malformed,
+            unknown ? "unknown frame type or version" : "malformed frame", reply);
+        if (error.ok()) send_frame(channel, std::span(reply.data(), error.value()));
+        return;
+    }
+    switch (frame.value().type) {
+        case relay::FrameType::data_to:
+            relay(channel, frame.value().peer_key, frame.value().datagram);
+            break;
+        case relay::FrameType::ping: {
+            const Result<std::size_t> pong = relay::encode_ping(relay::FrameType::pong, frame.value().nonce, reply);
+            if (pong.ok()) send_frame(channel, std::span(reply.data(), pong.value()));
+            break;
+        }
+        default:
+            break;  // pong, and frames only the gateway sends: nothing to do
+    }
+}
+
+void GatewayServer::relay(Channel& from, const crypto::X25519Key& to, std::span<const std::uint8_t> datagram) {
+    if (!authorized_.may_relay(from.key, to)) {
+        counters_.dropped_not_authorized++;
+        return;
+    }
+    const auto target = by_key_.find(to);
+    if (target == by_key_.end()) {
+        counters_.dropped_offline++;
+        return;
+    }
+    std::array<std::uint8_t, relay::max_frame_bytes> frame{};
+    const Result<std::size_t> encoded = relay::encode_data(relay::FrameType::data_from, from.key, datagram, frame);
+    if (!encoded.ok()) return;
+    counters_.datagrams_relayed++;
+    send_frame(*target->second, std::span(frame.data(), encoded.value()));
+}
+
+void GatewayServer::send_frame(Channel& channel, std::span<const std::uint8_t> frame) {
+    std::array<std::uint8_t, relay::length_prefix_bytes + relay::max_transport_message_bytes> sealed{};
+    const Result<std::size_t> length = channel.session.seal(frame, sealed);
+    if (!length.ok()) return;
+    if (channel.unsent.size() + length.value() > limits_.channel_buffer_bytes) {
+        counters_.dropped_buffer_full++;  // a slow receiver: drop, never grow
+        return;
+    }
+    channel.unsent.insert(channel.unsent.end(), sealed.begin(), sealed.begin() + static_cast<std::ptrdiff_t>(length.value()));
+    flush(channel);
+}
+
+void GatewayServer::send_presence(const crypto::X25519Key& key, bool up) {
+    std::array<std::uint8_t, relay::max_frame_bytes> frame{};
+    const Result<std::size_t> encoded = relay::encode_presence(key, up, frame);
+    if (!encoded.ok()) return;
+    for (auto& [other_key, other] : by_key_) {
+        if (other_key == key || !authorized_.may_relay(other_key, key)) continue;
+        send_frame(*other, std::span(frame.data(), encoded.value()));
+    }
+}
+
+void GatewayServer::flush(Channel& channel) {
+    std::array<std::uint8_t, 65536> chunk{};
+    while (channel.fd >= 0 && !channel.unsent.empty()) {
+        const std::size_t length = std::min(chunk.size(), channel.unsent.size());
+        std::copy_n(channel.unsent.begin(), length, chunk.begin());
+        const ssize_t sent = ::send(channel.fd, chunk.data(), length, MSG_NOSIGNAL);
+        if (sent < 0 && (errno == EAGAIN || errno == EINTR)) return;  // EPOLLOUT resumes
+        if (sent < 0) {  // broken: the loop reports it and read_from closes it, outside any iteration
+            channel.unsent.clear();
+            (void)::shutdown(channel.fd, SHUT_RDWR);
+            return;
+        }
+        channel.unsent.erase(channel.unsent.begin(), channel.unsent.begin() + sent);
+    }
+}
+
+void GatewayServer::close(Channel& channel, const std::string& why) {
+    if (channel.fd < 0) return;
+    if (channel.established) {
+        log_line("node {} down: {}", std::string_view(channel.name), std::string_view(why));
+        if (auto found = by_key_.find(channel.key); found != by_key_.end() && found->second == &channel) {
+            by_key_.erase(found);
+            send_presence(channel.key, false);
+        }
+    } else {
+        log_line("refused {}: {}", channel.from, std::string_view(why));
+    }
+    loop_.unwatch(channel.fd);
+    ::close(channel.fd);
+    closing_.push_back(channel.fd);
+    channel.fd = -1;
+    channel.session.clear();
+}
+
+void GatewayServer::tick() {
+    const std::uint32_t now = clock_.monotonic_ms();
+    for (auto& [fd, channel] : channels_) {
+        if (channel->fd < 0 || !time_after_or_equal(now, channel->deadline_ms)) continue;
+        if (!channel->established) counters_.handshake_timeouts++;
+        close(*channel, channel->established ? "no message for 30 s" : "no handshake within 5 s");
+    }
+    for (const int closed : closing_) channels_.erase(closed);
+    closing_.clear();
+}
+
+std::vector<std::string> GatewayServer::status_lines() const {
+    std::array<char, 512> text{};
+    const std::size_t length = format_to(
+        text, "status: {} channels ({} authenticated); opened {}, refused {} unknown keys, {} failed handshakes, "
+              "{} replays, {} at the limit, {} handshake timeouts; relayed {} datagrams, dropped {} not "
+              "authorized, {} offline, {} buffer full",
+        channels_.size(), by_key_.size(), counters_.channels_opened, counters_.refused_unknown_key,
+        counters_.refused_handshake, counters_.refused_replay, counters_.refused_limit, counters_.handshake_timeouts,
+        counters_.datagrams_relayed, counters_.dropped_not_authorized, counters_.dropped_offline,
+        counters_.dropped_buffer_full);
+    return {std::string(text.data(), length)};
+}
+
+}  // namespace pinhole::gateway

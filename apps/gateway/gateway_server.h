@@ -1,0 +1,77 @@
+// The gateway (DESIGN §2): nodes behind NAT dial it over TCP; each runs a Noise_IK session to the
+// gateway's key (core/relay/channel_session.h) and the gateway relays WireGuard datagrams between
+// node keys that authorized_keys lets reach each other. It never holds a session key of theirs:
+// it sees only ciphertext. A slow receiver loses datagrams, never grows the gateway's memory.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "apps/gateway/authorized_keys.h"
+#include "config/schema.h"
+#include "core/keys/keys.h"
+#include "core/relay/channel_session.h"
+#include "port/posix/event_loop.h"
+#include "port/posix/services.h"
+
+namespace pinhole::gateway {
+
+struct GatewayCounters {
+    std::uint64_t channels_opened = 0;
+    std::uint64_t refused_unknown_key = 0;
+    std::uint64_t refused_handshake = 0;
+    std::uint64_t refused_replay = 0;
+    std::uint64_t refused_limit = 0;
+    std::uint64_t handshake_timeouts = 0;
+    std::uint64_t datagrams_relayed = 0;
+    std::uint64_t dropped_not_authorized = 0;
+    std::uint64_t dropped_offline = 0;
+    std::uint64_t dropped_buffer_full = 0;
+};
+
+class GatewayServer final : private posix::FdHandler {
+public:
+    GatewayServer(posix::EventLoop& loop, const keys::KeyPair& key, AuthorizedKeys authorized,
+                  const config::GatewayLimits& limits);
+    GatewayServer(const GatewayServer&) = delete;
+    GatewayServer& operator=(const GatewayServer&) = delete;
+    ~GatewayServer();
+
+    // Listens on `at` (TCP); false with a message on stderr.
+    [[nodiscard]] bool listen(const net::Endpoint& at);
+    // Handshake deadlines and dead channels; call about once a second.
+    void tick();
+    [[nodiscard]] std::vector<std::string> status_lines() const;
+
+private:
+    struct Channel;
+    void on_fd_events(int fd, std::uint32_t events) noexcept override;
+    void accept_from(int listener);
+    void read_from(Channel& channel);
+    void handle_message(Channel& channel, std::span<std::uint8_t> message);
+    void handle_initiation(Channel& channel, std::span<std::uint8_t> message);
+    void handle_frame(Channel& channel, std::span<std::uint8_t> frame);
+    void relay(Channel& from, const crypto::X25519Key& to, std::span<const std::uint8_t> datagram);
+    void send_frame(Channel& channel, std::span<const std::uint8_t> frame);
+    void send_presence(const crypto::X25519Key& key, bool up);
+    void flush(Channel& channel);
+    void close(Channel& channel, const std::string& why);
+
+    posix::EventLoop& loop_;
+    posix::PosixClock clock_;
+    posix::PosixRandom random_;
+    keys::KeyPair key_;
+    AuthorizedKeys authorized_;
+    config::GatewayLimits limits_;
+    std::vector<int> listeners_;
+    std::map<int, std::unique_ptr<Channel>> channels_;          // by fd
+    std::map<crypto::X25519Key, Channel*> by_key_;              // established channels
+    std::map<crypto::X25519Key, crypto::Tai64n> last_initiation_;  // replay protection per node
+    std::vector<int> closing_;  // fds to free after the current event
+    GatewayCounters counters_;
+};
+
+}  // namespace pinhole::gateway

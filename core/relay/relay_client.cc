@@ -1,0 +1,251 @@
+#include "core/relay/relay_client.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/crypto/ct.h"
+#include "core/util/time.h"
+
+namespace pinhole::relay {
+
+RelayClient::RelayClient(Ports ports, const keys::KeyPair& node, const config::NodeGateway& gateway,
+                         RelayEvents& events, const Logger& logger, const RelaySettings& settings) noexcept
+    : ports_(ports), node_(node), gateway_key_(gateway.public_key), gateway_(gateway), events_(events),
+      logger_(logger), settings_(settings) {
+    next_attempt_ms_ = now_ms();
+}
+
+RelayClient::~RelayClient() {
+    if (phase_ == Phase::resolving) ports_.resolver.cancel(resolve_);
+    if (has_connection_) ports_.tcp.close(connection_, false);
+    session_.clear();
+    crypto::zeroize_object(node_);
+}
+
+void RelayClient::tick() noexcept {
+    const std::uint32_t now = now_ms();
+    switch (phase_) {
+        case Phase::waiting:
+            if (time_after_or_equal(now, next_attempt_ms_)) start_connect();
+            break;
+        case Phase::resolving:
+        case Phase::connecting:
+        case Phase::handshaking:
+            if (time_after_or_equal(now, deadline_ms_)) fail("no answer from the gateway", Errc::timed_out);
+            break;
+        case Phase::up:
+            if (time_after_or_equal(now, deadline_ms_)) {
+                fail("the channel went quiet (no pong)", Errc::timed_out);
+            } else if (time_after_or_equal(now, next_ping_ms_)) {
+                next_ping_ms_ = deadline_after(now, settings_.ping_interval_ms);
+                const Result<std::size_t> ping = encode_ping(FrameType::ping, ++ping_nonce_, frame_);
+                if (ping.ok()) send_frame(std::span(frame_.data(), ping.value()));
+            }
+            break;
+    }
+}
+
+void RelayClient::start_connect() noexcept {
+    counters_.connects++;
+    deadline_ms_ = deadline_after(now_ms(), settings_.handshake_timeout_ms);
+    const config::HostPort& server = gateway_.url.server;
+    if (server.host_name.size() == 0) {
+        connect_to(server.endpoint);
+        return;
+    }
+    phase_ = Phase::resolving;  // again on every attempt: the gateway may have moved
+    const Result<port::ResolveId> started = ports_.resolver.resolve(server.host_name.view(), net::Family::none, *this);
+    if (!started.ok()) {
+        fail("cannot resolve the gateway's name", started.error());
+        return;
+    }
+    resolve_ = started.value();
+}
+
+void RelayClient::on_resolved(port::ResolveId id, Errc result, std::span<const net::IpAddress> addresses) noexcept {
+    if (phase_ != Phase::resolving || id != resolve_) return;
+    if (result != Errc::ok || addresses.empty()) {
+        fail("cannot resolve the gateway's name", result == Errc::ok ? Errc::not_found : result);
+        return;
+    }
+    connect_to(net::Endpoint{addresses.front(), gateway_.url.server.endpoint.port});
+}
+
+void RelayClient::connect_to(const net::Endpoint& server) noexcept {
+    const Result<port::TcpConnectionId> connecting = ports_.tcp.connect(server, *this);
+    if (!connecting.ok()) {
+        fail("cannot connect to the gateway", connecting.error());
+        return;
+    }
+    phase_ = Phase::connecting;
+    has_connection_ = true;
+    connection_ = connecting.value();
+}
+
+void RelayClient::on_connected(port::TcpConnectionId connection, Errc result) noexcept {
+    if (!has_connection_ || connection != connection_ || phase_ != Phase::connecting) return;
+    if (result != Errc::ok) {
+        has_connection_ = false;  // the port released it
+        fail("cannot connect to the gateway", result);
+        return;
+    }
+    const Result<std::size_t> initiation = session_.start_initiator(
+        node_, gateway_key_, ports_.random, crypto::tai64n_encode(ports_.clock.wall_time()), scratch_);
+    if (!initiation.ok() || !queue(std::span(scratch_.data(), initiation.value()))) {
+        fail("cannot start the handshake", initiation.ok() ? Errc::no_space : initiation.error());
+        return;
+    }
+    phase_ = Phase::handshaking;
+    flush();
+}
+
+void RelayClient::on_readable(port::TcpConnectionId connection) noexcept {
+    if (!has_connection_ || connection != connection_) return;
+    for (int round = 0; round < 64 && has_connection_; round++) {
+        const Result<std::size_t> got =
+            ports_.tcp.read(connection_, std::span(received_).subspan(received_bytes_));
+        if (!got.ok() && got.error() == Errc::would_block) return;
+        if (!got.ok() || got.value() == 0) {
+            fail("the gateway closed the channel", got.ok() ? Errc::closed : got.error());
+            return;
+        }
+        received_bytes_ += got.value();
+        for (int messages = 0; messages < 64 && has_connection_; messages++) {
+            const Result<std::size_t> length = next_message_bytes(std::span(received_.data(), received_bytes_));
+            if (!length.ok() && length.error() == Errc::would_block) break;
+            if (!length.ok()) {
+                fail("the gateway sent a malformed message", length.error());
+                return;
+            }
+            if (received_bytes_ < length_prefix_bytes + length.value()) break;
+            handle_message(std::span(received_.data() + length_prefix_bytes, length.value()));
+            const std::size_t used = length_prefix_bytes + length.value();
+            std::memmove(received_.data(), received_.data() + used, received_bytes_ - used);
+            received_bytes_ -= used;
+        }
+    }
+}
+
+void RelayClient::handle_message(std::span<std::uint8_t> message) noexcept {
+    if (phase_ == Phase::handshaking) {
+        const Status finished = session_.finish_initiator(message);
+        if (!finished.ok()) {
+            fail("the gateway's handshake failed (a different gateway key? this node not authorized?)", finished.error());
+            return;
+        }
+        phase_ = Phase::up;
+        counters_.established++;
+        backoff_ms_ = 0;
+        deadline_ms_ = deadline_after(now_ms(), settings_.dead_after_ms);
+        next_ping_ms_ = deadline_after(now_ms(), settings_.ping_interval_ms);
+        PINHOLE_LOG_INFO(logger_, "relay: channel to the gateway up");
+        return;
+    }
+    const Result<std::span<std::uint8_t>> opened = session_.open(message);
+    if (!opened.ok()) {
+        fail("a message from the gateway failed authentication", opened.error());
+        return;
+    }
+    deadline_ms_ = deadline_after(now_ms(), settings_.dead_after_ms);
+    const Result<Frame> frame = parse_frame(opened.value());
+    if (!frame.ok()) {
+        counters_.malformed_frames++;
+        return;
+    }
+    handle_frame(frame.value());
+}
+
+void RelayClient::handle_frame(const Frame& frame) noexcept {
+    switch (frame.type) {
+        case FrameType::data_from:
+            counters_.datagrams_received++;
+            events_.on_relay_datagram(frame.peer_key, frame.datagram);
+            break;
+        case FrameType::ping: {
+            const Result<std::size_t> pong = encode_ping(FrameType::pong, frame.nonce, frame_);
+            if (pong.ok()) send_frame(std::span(frame_.data(), pong.value()));
+            break;
+        }
+        case FrameType::presence:
+            events_.on_presence(frame.peer_key, frame.up);
+            break;
+        case FrameType::error:
+            counters_.errors_received++;
+            PINHOLE_LOG_INFO(logger_, "relay: the gateway says: {}: {}", describe(frame.error), frame.text);
+            break;
+        case FrameType::pong:
+        case FrameType::data_to:
+            break;  // a pong only proves the channel lives (the deadline moved already)
+    }
+}
+
+void RelayClient::send(const crypto::X25519Key& peer, std::span<const std::uint8_t> datagram) noexcept {
+    if (phase_ != Phase::up) {
+        counters_.dropped_not_up++;
+        return;
+    }
+    const Result<std::size_t> frame = encode_data(FrameType::data_to, peer, datagram, frame_);
+    if (!frame.ok()) return;  // larger than any WireGuard datagram: cannot happen
+    counters_.datagrams_sent++;
+    send_frame(std::span(frame_.data(), frame.value()));
+}
+
+void RelayClient::send_frame(std::span<const std::uint8_t> frame) noexcept {
+    const Result<std::size_t> sealed = session_.seal(frame, scratch_);
+    if (!sealed.ok()) return;
+    if (unsent_.writable_bytes() < sealed.value()) {
+        counters_.dropped_buffer_full++;  // the gateway is slow: drop, never grow
+        return;
+    }
+    (void)queue(std::span(scratch_.data(), sealed.value()));
+    flush();
+}
+
+bool RelayClient::queue(std::span<const std::uint8_t> bytes) noexcept {
+    if (unsent_.writable_bytes() < bytes.size()) return false;
+    return unsent_.write(bytes) == bytes.size();
+}
+
+void RelayClient::flush() noexcept {
+    for (int round = 0; round < 4 && has_connection_ && !unsent_.empty(); round++) {
+        const Result<std::size_t> written = ports_.tcp.write(connection_, unsent_.readable_span());
+        if (!written.ok() && written.error() == Errc::would_block) return;  // on_writable resumes
+        if (!written.ok()) {
+            fail("cannot write to the gateway", written.error());
+            return;
+        }
+        unsent_.discard(written.value());
+    }
+}
+
+void RelayClient::on_writable(port::TcpConnectionId connection) noexcept {
+    if (has_connection_ && connection == connection_) flush();
+}
+
+void RelayClient::on_closed(port::TcpConnectionId connection, Errc reason) noexcept {
+    if (!has_connection_ || connection != connection_) return;
+    has_connection_ = false;  // the port released it
+    fail("the channel to the gateway closed", reason);
+}
+
+// Back to waiting, with the next attempt after an exponential, jittered backoff.
+void RelayClient::fail(const char* why, Errc error) noexcept {
+    const bool was_up = phase_ == Phase::up;
+    if (phase_ == Phase::resolving) ports_.resolver.cancel(resolve_);
+    if (has_connection_) ports_.tcp.close(connection_, true);
+    has_connection_ = false;
+    session_.clear();
+    unsent_.clear();
+    received_bytes_ = 0;
+    phase_ = Phase::waiting;
+    counters_.failures++;
+    backoff_ms_ = was_up || backoff_ms_ == 0 ? settings_.backoff_initial_ms
+                                             : std::min(backoff_ms_ * 2, settings_.backoff_max_ms);
+    std::uint8_t jitter[2] = {};
+    const std::uint32_t spread = ports_.random.fill(jitter).ok() ? (jitter[0] << 8 | jitter[1]) : 0;
+    const std::uint32_t wait_ms = backoff_ms_ / 2 + spread % (backoff_ms_ / 2 + 1);  // [b/2, b]
+    next_attempt_ms_ = deadline_after(now_ms(), wait_ms);
+    PINHOLE_LOG_WARNING(logger_, "relay: {} ({}); next attempt in {} ms", why, error, wait_ms);
+}
+
+}  // namespace pinhole::relay
