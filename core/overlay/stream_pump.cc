@@ -11,9 +11,13 @@
 namespace pinhole::overlay {
 namespace {
 
-// Rounds per call: a chunk or a pbuf each. Bounded so one stream cannot hold the loop; what is
-// left is picked up by the next readiness event or `sent` callback.
-constexpr int max_pump_rounds = 64;
+// Rounds per call, each a pbuf written or a chunk moved. A pump runs until the other side is
+// full (its readiness event or lwIP's `sent` callback resumes it): stopping early while both
+// sides could go on would wait for an event that never comes (edge-triggered sockets). So the
+// bounds are what the budget allows, not a fairness quantum: a chain holds at most the pbuf
+// pool, and each round moves at least one byte into lwIP's send buffer.
+constexpr std::size_t max_flush_rounds = PBUF_POOL_SIZE + 1;
+constexpr std::size_t max_pump_rounds = TCP_SND_BUF + 1;
 // Segments lwIP may queue per connection (TCP_SND_QUEUELEN); keep a little back for its FIN.
 constexpr u16_t queue_headroom_segments = 4;
 
@@ -74,7 +78,7 @@ void StreamTable::on_overlay_error(void* arg, err_t error) noexcept {
 }
 
 void StreamTable::flush_to_socket(Stream& stream) noexcept {
-    for (int round = 0; round < max_pump_rounds && stream.to_socket != nullptr; round++) {
+    for (std::size_t round = 0; round < max_flush_rounds && stream.to_socket != nullptr; round++) {
         pbuf* head = stream.to_socket;
         const u16_t length = head->len;
         std::size_t taken = 0;
@@ -92,15 +96,14 @@ void StreamTable::flush_to_socket(Stream& stream) noexcept {
             stream.last_activity_ms = now_ms();
             tcp_recved(stream.pcb, static_cast<u16_t>(taken));  // only now: the window is our buffer
         }
-        if (taken < length) {
-            stream.to_socket = pbuf_free_header(head, static_cast<u16_t>(taken));
-            break;  // the socket is full
+        if (length == 0) {  // an empty pbuf: unlinked; the chain's reference passes to the next
+            stream.to_socket = head->next;
+            head->next = nullptr;
+            pbuf_free(head);
+            continue;
         }
-        stream.to_socket = head->next;  // an empty or fully written pbuf: drop it alone
-        if (head->next != nullptr) pbuf_ref(head->next);
-        head->next = nullptr;
-        head->tot_len = head->len;
-        pbuf_free(head);
+        stream.to_socket = pbuf_free_header(head, static_cast<u16_t>(taken));
+        if (taken < length) break;  // the socket is full
     }
     if (stream.to_socket == nullptr && stream.overlay_finished && !stream.socket_write_shut) {
         stream.socket_write_shut = true;
@@ -110,7 +113,7 @@ void StreamTable::flush_to_socket(Stream& stream) noexcept {
 }
 
 void StreamTable::pump_to_overlay(Stream& stream) noexcept {
-    for (int round = 0; round < max_pump_rounds; round++) {
+    for (std::size_t round = 0; round < max_pump_rounds; round++) {
         if (stream.chunk_bytes > 0 && !push_chunk(stream)) break;  // lwIP is full: `sent` resumes
         if (!stream.socket_readable || stream.socket_finished) break;
         const Result<std::size_t> got = ports_.tcp.read(stream.socket, stream.chunk);

@@ -2,6 +2,9 @@
 // with hand-made IPv6/TCP packets, the real sockets are a fake port::Tcp the test drives by hand.
 #include "core/overlay/streams.h"
 
+#include <lwip/memp.h>
+#include <lwip/stats.h>
+
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -341,6 +344,22 @@ TEST_F(StreamTest, BytesTheSocketCannotTakeWaitForOnWritable) {
     send(flow, tcp_psh_ack, "!");
     EXPECT_EQ(socket.written, "hello world!");
     EXPECT_EQ(table->counters().bytes_to_socket, 12u);
+}
+
+// Segments that wait for the socket form a pbuf chain; writing them out must give every pbuf back
+// to lwIP's pool (a leaked one per chained segment once starved the pool and stalled transfers).
+TEST_F(StreamTest, WrittenSegmentsGoBackToThePbufPool) {
+    Flow flow = open_stream();
+    FakeTcp::Connection& socket = tcp.at(flow.socket);
+    const u16_t pool_used_before = lwip_stats.memp[MEMP_PBUF_POOL]->used;
+    socket.write_room = 0;
+    for (const char* part : {"a", "bb", "ccc", "dddd"}) send(flow, tcp_psh_ack, part);
+    EXPECT_GT(lwip_stats.memp[MEMP_PBUF_POOL]->used, pool_used_before);  // held for the socket
+
+    socket.write_room = std::numeric_limits<std::size_t>::max();
+    table->on_writable(flow.socket);
+    EXPECT_EQ(socket.written, "abbcccdddd");
+    EXPECT_EQ(lwip_stats.memp[MEMP_PBUF_POOL]->used, pool_used_before);
 }
 
 TEST_F(StreamTest, BytesLwipCannotSendYetWaitForThePeersAcks) {
