@@ -119,6 +119,7 @@ void RelayClient::on_readable(port::TcpConnectionId connection) noexcept {
             }
             if (received_bytes_ < length_prefix_bytes + length.value()) break;
             handle_message(std::span(received_.data() + length_prefix_bytes, length.value()));
+            if (!has_connection_) return;  // the message ended the channel (fail() emptied the buffer)
             const std::size_t used = length_prefix_bytes + length.value();
             std::memmove(received_.data(), received_.data() + used, received_bytes_ - used);
             received_bytes_ -= used;

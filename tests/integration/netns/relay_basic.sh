@@ -3,7 +3,8 @@
 # route between them, each with a TCP path to a gateway in a third. Everything goes through the
 # relay channel (Noise_IK to the gateway's pinned key): the client fetches a page from the
 # agent's service through `pinhole forward`; the gateway saw only ciphertext. A node whose key is
-# not in authorized_keys is refused and the gateway says why.
+# not in authorized_keys is refused and the gateway says why. A stream through the relay (1 MiB
+# echoed at a limited rate) survives a gateway restart: the nodes reconnect, TCP inside waits.
 set -euo pipefail
 PH_NAME=relay_basic
 # shellcheck source=lib.sh
@@ -48,8 +49,10 @@ node_yaml() {  # FILE KEY GATEWAY_ADDRESS PEER_NAME PEER_KEY [EXTRA...]
 }
 
 ph_http_server a web 127.0.0.1 8080
-node_yaml "$ph_dir/agent.yaml" a 198.51.100.1 client c 'services: {web: "127.0.0.1:8080"}'
-printf '    allow: [web]\n' >>"$ph_dir/agent.yaml"
+ip netns exec "$(ph_ns a)" socat TCP4-LISTEN:7007,bind=127.0.0.1,fork,reuseaddr EXEC:cat 2>/dev/null &
+ph_track_pid $! "socat echo"
+node_yaml "$ph_dir/agent.yaml" a 198.51.100.1 client c 'services: {web: "127.0.0.1:8080", echo: "127.0.0.1:7007"}'
+printf '    allow: [web, echo]\n' >>"$ph_dir/agent.yaml"
 node_yaml "$ph_dir/client.yaml" c 203.0.113.1 agent a
 
 ph_log "agent up (no endpoint for its peer: relay), client through forward"
@@ -63,6 +66,27 @@ kill -USR1 "$gateway_pid"
 ph_wait 5 "the gateway's status line" grep -q "relayed [1-9][0-9]* datagrams" "$ph_dir/gateway.log"
 ph_log "$(grep 'status:' "$ph_dir/gateway.log" | tail -n 1)"
 ph_forward_stop c web 18080
+
+ph_log "a stream through the relay survives a gateway restart (TCP inside waits, the nodes reconnect)"
+start_gateway() {
+  ip netns exec "$(ph_ns g)" "$ph_pinhole" gateway -c "$ph_dir/gateway.yaml" >>"$ph_dir/gateway.log" 2>&1 &
+  gateway_pid=$!
+  ph_track_pid "$gateway_pid" "pinhole gateway"
+  ph_wait 5 "the gateway to listen on TCP 8443" ph_tcp_bound g 8443
+}
+stream=$(ph_random_file stream 1048576)
+ph_rate_limited_cat "$stream" 65536 16 0.25 |
+  ph_cli c client connect -c "$ph_dir/client.yaml" agent echo >"$ph_dir/stream.back" 2>"$ph_dir/connect.err" &
+connect_pid=$!
+ph_wait 10 "the first echoed bytes" ph_file_at_least "$ph_dir/stream.back" 65536
+ph_stop_pid "$gateway_pid"
+sleep 1
+start_gateway
+channels_up_at_least() { [ "$(grep -c "node .* up from" "$ph_dir/gateway.log")" -ge "$1" ]; }
+ph_wait 20 "both nodes back on the restarted gateway" channels_up_at_least 4
+wait "$connect_pid" || ph_fail "expected 'pinhole connect' through the restarted gateway to finish: $(cat "$ph_dir/connect.err")"
+ph_same_bytes "$stream" "$ph_dir/stream.back" "1 MiB echoed across a gateway restart"
+ph_log "ok: 1 MiB echoed intact across the restart"
 
 ph_log "a key the gateway does not know is refused, and the gateway says why"
 node_yaml "$ph_dir/stranger.yaml" stranger 203.0.113.1 agent a
