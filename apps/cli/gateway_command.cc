@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -117,6 +118,9 @@ int gateway(Arguments arguments) {
                 authorized.value().size());
     auto server = std::make_unique<gateway::GatewayServer>(loop, *pair, authorized.value(), config.limits);
     crypto::zeroize_object(*pair);
+    if (const char* dump = std::getenv("PINHOLE_GATEWAY_FRAME_DUMP"); dump != nullptr && !server->dump_frames_to(dump)) {
+        return 1;
+    }
     for (const net::Endpoint& at : config.listen) {
         if (!server->listen(at)) return 1;
     }

@@ -54,7 +54,19 @@ GatewayServer::GatewayServer(posix::EventLoop& loop, const keys::KeyPair& key, A
                              const config::GatewayLimits& limits)
     : loop_(loop), key_(key), authorized_(std::move(authorized)), limits_(limits) {}
 
+bool GatewayServer::dump_frames_to(const char* path) {
+    frame_dump_ = std::fopen(path, "ab");
+    if (frame_dump_ == nullptr) {
+        std::fprintf(stderr, "pinhole gateway: cannot open the frame dump %s: %s\n", path, std::strerror(errno));
+        return false;
+    }
+    std::setvbuf(frame_dump_, nullptr, _IONBF, 0);
+    log_line("TEST ONLY: every decrypted relay frame is appended to {}", std::string_view(path));
+    return true;
+}
+
 GatewayServer::~GatewayServer() {
+    if (frame_dump_ != nullptr) std::fclose(frame_dump_);
     for (auto& [fd, channel] : channels_) {
         loop_.unwatch(fd);
         ::close(fd);
@@ -210,6 +222,7 @@ void GatewayServer::handle_initiation(Channel& channel, std::span<std::uint8_t> 
 }
 
 void GatewayServer::handle_frame(Channel& channel, std::span<std::uint8_t> bytes) {
+    if (frame_dump_ != nullptr) (void)std::fwrite(bytes.data(), 1, bytes.size(), frame_dump_);
     std::array<std::uint8_t, relay::max_frame_bytes> reply{};
     const Result<relay::Frame> frame = relay::parse_frame(bytes);
     if (!frame.ok()) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <string>
@@ -42,6 +43,9 @@ public:
 
     // Listens on `at` (TCP); false with a message on stderr.
     [[nodiscard]] bool listen(const net::Endpoint& at);
+    // Test only (PINHOLE_GATEWAY_FRAME_DUMP): appends every decrypted relay frame to `path`, so a
+    // test can show that what the gateway decrypts holds no plaintext of the nodes' traffic.
+    [[nodiscard]] bool dump_frames_to(const char* path);
     // Handshake deadlines and dead channels; call about once a second.
     void tick();
     [[nodiscard]] std::vector<std::string> status_lines() const;
@@ -72,6 +76,7 @@ private:
     std::map<crypto::X25519Key, crypto::Tai64n> last_initiation_;  // replay protection per node
     std::vector<int> closing_;  // fds to free after the current event
     GatewayCounters counters_;
+    std::FILE* frame_dump_ = nullptr;
 };
 
 }  // namespace pinhole::gateway
