@@ -13,10 +13,13 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -155,7 +158,7 @@ class Agent final : public wireguard::DeviceOutput,
                     public posix::FdHandler {
 public:
     Agent(posix::PosixPlatform& platform, const keys::KeyPair& pair, const config::NodeConfig& config,
-          const wireguard::TimerSettings& timers, WallClock* wall_clock)
+          const wireguard::TimerSettings& timers, WallClock* wall_clock, std::span<const std::uint8_t> ca_pem)
         : platform_(platform), wall_clock_(wall_clock), config_(config),
           device_({pair.private_key, pair.public_key}, random_, *this, device_settings(config.mtu_bytes, timers)),
           overlay_(*this, pair.public_key), mtu_bytes_(config.mtu_bytes),
@@ -166,7 +169,7 @@ public:
         if (config.has_gateway) {
             relay_ = std::make_unique<relay::RelayClient>(
                 relay::RelayClient::Ports{platform.platform().tcp, platform.platform().resolver, random_, clock_},
-                pair, config.gateway, *this, logger_, relay::RelaySettings{});
+                pair, config.gateway, *this, logger_, relay::RelaySettings{.tls_ca_pem = ca_pem});
         }
     }
 
@@ -213,6 +216,12 @@ private:
     }
     void on_presence(const crypto::X25519Key& peer, bool up) noexcept override {
         log_line("relay: peer {} is {} at the gateway", key_text(peer), up ? "up" : "down");
+        if (const std::optional<wireguard::PeerId> id = device_.find_peer(peer); up && id.has_value()) {
+            device_.resend_pending_initiation(*id);
+        }
+    }
+    void on_relay_up() noexcept override {
+        for (const PeerState& state : peers_) device_.resend_pending_initiation(state.id);
     }
     void deliver(wireguard::PeerId peer, std::span<const std::uint8_t> ip_packet) noexcept override {
         overlay_.deliver(peer, ip_packet);
@@ -515,6 +524,29 @@ std::vector<std::string> Agent::status_lines() {
     return lines;
 }
 
+// gateway.ca_file, NUL-terminated for mbedTLS; bounded by the board's budget.
+bool read_ca_file(const std::string& path, std::vector<std::uint8_t>& pem) {
+    std::ifstream file(path, std::ios::binary);
+    pem.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+    if (!file.good() && !file.eof()) {
+        std::fprintf(stderr, "pinhole agent: gateway.ca_file %s: cannot read it: %s\n", path.c_str(), std::strerror(errno));
+        return false;
+    }
+    if (pem.size() > PINHOLE_BUDGET_TLS_CA_BYTES) {
+        std::fprintf(stderr, "pinhole agent: gateway.ca_file %s: %zu bytes, more than this board takes (%d); "
+                             "give only the CA that signs the gateway's certificate\n",
+                     path.c_str(), pem.size(), PINHOLE_BUDGET_TLS_CA_BYTES);
+        return false;
+    }
+    if (std::string_view(reinterpret_cast<const char*>(pem.data()), pem.size()).find("-----BEGIN CERTIFICATE-----") ==
+        std::string_view::npos) {
+        std::fprintf(stderr, "pinhole agent: gateway.ca_file %s: no PEM certificate in it\n", path.c_str());
+        return false;
+    }
+    pem.push_back(0);
+    return true;
+}
+
 std::optional<keys::KeyPair> load_node_key(const config::NodeConfig& node, posix::PosixPlatform& platform) {
     Result<keys::KeyPair> pair = Errc::not_found;
     std::string source = "key.private_key";
@@ -548,9 +580,15 @@ int agent(Arguments arguments) {
         return 1;
     }
     const config::NodeConfig& config = node.value();
-    if (config.has_gateway && config.gateway.url.transport != config::Transport::tcp) {
-        std::fprintf(stderr, "pinhole agent: %s: this version reaches gateways over tcp:// only "
-                             "(tls://, ws:// and wss:// come next); use a tcp:// gateway URL\n", arguments[1]);
+    if (config.has_gateway && (config.gateway.url.transport == config::Transport::ws ||
+                               config.gateway.url.transport == config::Transport::wss)) {
+        std::fprintf(stderr, "pinhole agent: %s: this version reaches gateways over tcp:// and tls:// only "
+                             "(ws:// and wss:// come next)\n", arguments[1]);
+        return 1;
+    }
+    std::vector<std::uint8_t> ca_pem;
+    if (config.has_gateway && config.gateway.ca_file.size() != 0 &&
+        !read_ca_file(std::string(config.gateway.ca_file.view()), ca_pem)) {
         return 1;
     }
     const std::optional<wireguard::TimerSettings> timers = timer_settings_from_environment();
@@ -583,7 +621,7 @@ int agent(Arguments arguments) {
 
     const std::string control_path = node::control_socket_path(keys::overlay_address(pair->public_key));
     lwip_init();
-    auto node_agent = std::make_unique<Agent>(*platform, *pair, config, *timers, wall_clock.get());
+    auto node_agent = std::make_unique<Agent>(*platform, *pair, config, *timers, wall_clock.get(), ca_pem);
     crypto::zeroize_object(*pair);
     const bool configured = node_agent->configure(psks);
     for (auto& psk : psks) crypto::zeroize_object(psk);

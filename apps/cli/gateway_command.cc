@@ -50,13 +50,31 @@ int gateway_init(Arguments arguments) {
         complain("gateway init", "usage: pinhole gateway init -d DIR");
         return 2;
     }
-    std::optional<keys::KeyPair> pair = gateway_key("gateway init", arguments[1], true);
+    const std::string directory = arguments[1];
+    std::optional<keys::KeyPair> pair = gateway_key("gateway init", directory, true);
     if (!pair) return 1;
-    std::printf("gateway key in %s (%s, mode 0600)\n", arguments[1], keys::private_key_record);
-    std::printf("public key: %s\n", key_text(pair->public_key).c_str());
-    std::printf("nodes need: gateway: {url: tcp://<this host>:<port>, public_key: \"%s\"}\n",
-                key_text(pair->public_key).c_str());
+    const std::string key = key_text(pair->public_key);
     crypto::zeroize_object(*pair);
+    gateway::use_heap_for_mbedtls();
+    if (const std::string failed = gateway::make_self_signed_certificate(directory); !failed.empty()) {
+        complain("gateway init", failed.c_str());
+        return 1;
+    }
+    gateway::TlsServerConfig tls;
+    if (const std::string failed = tls.load(directory + "/gateway.crt", directory + "/gateway.key"); !failed.empty()) {
+        complain("gateway init", failed.c_str());
+        return 1;
+    }
+    std::printf("gateway key in %s (%s, mode 0600)\n", directory.c_str(), keys::private_key_record);
+    std::printf("TLS certificate %s/gateway.crt, key %s/gateway.key (self-signed ECDSA P-256)\n", directory.c_str(),
+                directory.c_str());
+    std::printf("public key: %s\n", key.c_str());
+    std::printf("certificate sha256: %s\n", tls.certificate_sha256().c_str());
+    std::printf("gateway.yaml gets: tls: {cert: %s/gateway.crt, key: %s/gateway.key}\n", directory.c_str(),
+                directory.c_str());
+    std::printf("nodes need: gateway: {url: tcp://<this host>:<port>, public_key: \"%s\"}\n", key.c_str());
+    std::printf("   or, TLS: gateway: {url: tls://<this host>:<port>, public_key: \"%s\", cert_sha256: \"%s\"}\n",
+                key.c_str(), tls.certificate_sha256().c_str());
     return 0;
 }
 
@@ -118,6 +136,18 @@ int gateway(Arguments arguments) {
                 authorized.value().size());
     auto server = std::make_unique<gateway::GatewayServer>(loop, *pair, authorized.value(), config.limits);
     crypto::zeroize_object(*pair);
+    gateway::use_heap_for_mbedtls();
+    gateway::TlsServerConfig tls;
+    if (config.has_tls) {
+        const std::string failed = tls.load(std::string(config.tls.cert.view()), std::string(config.tls.key.view()));
+        if (!failed.empty()) {
+            complain("gateway", failed.c_str());
+            return 1;
+        }
+        server->use_tls(tls);
+        std::printf("pinhole gateway: TLS on every listener too; certificate sha256 %s\n",
+                    tls.certificate_sha256().c_str());
+    }
     if (const char* dump = std::getenv("PINHOLE_GATEWAY_FRAME_DUMP"); dump != nullptr && !server->dump_frames_to(dump)) {
         return 1;
     }

@@ -23,6 +23,7 @@ namespace {
 
 constexpr std::uint32_t handshake_timeout_ms = 5'000;
 constexpr std::uint32_t idle_timeout_ms = 30'000;  // nodes ping every 5 s
+constexpr std::uint8_t tls_handshake_record = 0x16;
 
 template <typename... Arguments>
 void log_line(std::string_view format, const Arguments&... arguments) {
@@ -39,7 +40,10 @@ std::string key_text(const crypto::X25519Key& key) {
 }  // namespace
 
 struct GatewayServer::Channel {
+    enum class Wire : std::uint8_t { unknown, tcp, tls };  // known from the first byte
     int fd = -1;
+    Wire wire = Wire::unknown;
+    std::unique_ptr<TlsServerSession> tls;
     net::Endpoint from;
     relay::ChannelSession session;
     bool established = false;
@@ -53,6 +57,8 @@ struct GatewayServer::Channel {
 GatewayServer::GatewayServer(posix::EventLoop& loop, const keys::KeyPair& key, AuthorizedKeys authorized,
                              const config::GatewayLimits& limits)
     : loop_(loop), key_(key), authorized_(std::move(authorized)), limits_(limits) {}
+
+void GatewayServer::use_tls(const TlsServerConfig& tls) { tls_ = &tls; }
 
 bool GatewayServer::dump_frames_to(const char* path) {
     frame_dump_ = std::fopen(path, "ab");
@@ -107,6 +113,10 @@ void GatewayServer::on_fd_events(int fd, std::uint32_t events) noexcept {
         Channel& channel = *found->second;
         if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) != 0) read_from(channel);
         if (channel.fd >= 0 && (events & EPOLLOUT) != 0) flush(channel);
+        // A TLS handshake may have waited to write: reading drives it on.
+        if (channel.fd >= 0 && (events & EPOLLOUT) != 0 && channel.wire == Channel::Wire::tls && !channel.established) {
+            read_from(channel);
+        }
     }
     for (const int closed : closing_) channels_.erase(closed);
     closing_.clear();
@@ -137,13 +147,58 @@ void GatewayServer::accept_from(int listener) {
     }
 }
 
+// The first byte tells the transports apart: a TLS record starts with 0x16 (handshake), the
+// Noise stream with the high byte of a length below 0x0700.
+bool GatewayServer::identify_wire(Channel& channel) {
+    std::uint8_t first = 0;
+    const ssize_t got = ::recv(channel.fd, &first, 1, MSG_PEEK);
+    if (got < 0 && (errno == EAGAIN || errno == EINTR)) return false;
+    if (got <= 0) {
+        close(channel, got == 0 ? "closed by the node" : std::strerror(errno));
+        return false;
+    }
+    if (first != tls_handshake_record) {
+        channel.wire = Channel::Wire::tcp;
+        return true;
+    }
+    if (tls_ == nullptr) {
+        close(channel, "a TLS client, but this gateway has no tls: in its configuration");
+        return false;
+    }
+    channel.tls = std::make_unique<TlsServerSession>();
+    if (!channel.tls->start(*tls_, channel.fd)) {
+        close(channel, channel.tls->failure());
+        return false;
+    }
+    channel.wire = Channel::Wire::tls;
+    return true;
+}
+
+long GatewayServer::receive(Channel& channel, std::span<std::uint8_t> out) {
+    if (channel.wire == Channel::Wire::tls) return channel.tls->read(out);
+    const ssize_t got = ::recv(channel.fd, out.data(), out.size(), 0);
+    if (got < 0 && (errno == EAGAIN || errno == EINTR)) return transport_would_block;
+    return got < 0 ? transport_failed : got;
+}
+
+long GatewayServer::transmit(Channel& channel, std::span<const std::uint8_t> bytes) {
+    if (channel.wire == Channel::Wire::tls) return channel.tls->write(bytes);
+    const ssize_t sent = ::send(channel.fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (sent < 0 && (errno == EAGAIN || errno == EINTR)) return transport_would_block;
+    return sent < 0 ? transport_failed : sent;
+}
+
 void GatewayServer::read_from(Channel& channel) {
+    if (channel.wire == Channel::Wire::unknown && !identify_wire(channel)) return;
     std::array<std::uint8_t, 16384> buffer{};
-    for (int round = 0; round < 64 && channel.fd >= 0; round++) {
-        const ssize_t got = ::recv(channel.fd, buffer.data(), buffer.size(), 0);
-        if (got < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    // Until the socket (and TLS) is drained: readiness is edge-triggered. Bounded by the largest
+    // socket buffer (6 MiB) at one small TLS record per round.
+    for (int round = 0; round < 8192 && channel.fd >= 0; round++) {
+        const long got = receive(channel, buffer);
+        if (got == transport_would_block) return;
         if (got <= 0) {
-            close(channel, got == 0 ? "closed by the node" : std::strerror(errno));
+            const std::string why = channel.wire == Channel::Wire::tls ? channel.tls->failure() : std::strerror(errno);
+            close(channel, got == 0 ? "closed by the node" : why);
             return;
         }
         channel.received.insert(channel.received.end(), buffer.begin(), buffer.begin() + got);
@@ -219,6 +274,17 @@ void GatewayServer::handle_initiation(Channel& channel, std::span<std::uint8_t> 
     log_line("node {} ({}) up from {}", std::string_view(channel.name), std::string_view(key_text(node_key)), channel.from);
     flush(channel);
     send_presence(node_key, true);
+    tell_present_peers(channel);
+}
+
+// A node that just arrived learns which of the keys it may reach are here already.
+void GatewayServer::tell_present_peers(Channel& channel) {
+    std::array<std::uint8_t, relay::max_frame_bytes> frame{};
+    for (const auto& [other_key, other] : by_key_) {
+        if (other == &channel || !authorized_.may_relay(channel.key, other_key)) continue;
+        const Result<std::size_t> encoded = relay::encode_presence(other_key, true, frame);
+        if (encoded.ok()) send_frame(channel, std::span(frame.data(), encoded.value()));
+    }
 }
 
 void GatewayServer::handle_frame(Channel& channel, std::span<std::uint8_t> bytes) {
@@ -291,8 +357,8 @@ void GatewayServer::flush(Channel& channel) {
     while (channel.fd >= 0 && !channel.unsent.empty()) {
         const std::size_t length = std::min(chunk.size(), channel.unsent.size());
         std::copy_n(channel.unsent.begin(), length, chunk.begin());
-        const ssize_t sent = ::send(channel.fd, chunk.data(), length, MSG_NOSIGNAL);
-        if (sent < 0 && (errno == EAGAIN || errno == EINTR)) return;  // EPOLLOUT resumes
+        const long sent = transmit(channel, std::span(chunk.data(), length));
+        if (sent == transport_would_block) return;  // EPOLLOUT resumes
         if (sent < 0) {  // broken: the loop reports it and read_from closes it, outside any iteration
             channel.unsent.clear();
             (void)::shutdown(channel.fd, SHUT_RDWR);

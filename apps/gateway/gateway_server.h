@@ -1,6 +1,7 @@
-// The gateway (DESIGN §2): nodes behind NAT dial it over TCP; each runs a Noise_IK session to the
-// gateway's key (core/relay/channel_session.h) and the gateway relays WireGuard datagrams between
-// node keys that authorized_keys lets reach each other. It never holds a session key of theirs:
+// The gateway (DESIGN §2): nodes behind NAT dial it over TCP, plain or TLS (told apart by the
+// first byte, so one port serves both); each runs a Noise_IK session to the gateway's key
+// (core/relay/channel_session.h) and the gateway relays WireGuard datagrams between node keys
+// that authorized_keys lets reach each other. It never holds a session key of theirs:
 // it sees only ciphertext. A slow receiver loses datagrams, never grows the gateway's memory.
 #pragma once
 
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "apps/gateway/authorized_keys.h"
+#include "apps/gateway/tls_server.h"
 #include "config/schema.h"
 #include "core/keys/keys.h"
 #include "core/relay/channel_session.h"
@@ -43,6 +45,8 @@ public:
 
     // Listens on `at` (TCP); false with a message on stderr.
     [[nodiscard]] bool listen(const net::Endpoint& at);
+    // Accept TLS (tls://) besides plain TCP on every listener; `tls` outlives the server.
+    void use_tls(const TlsServerConfig& tls);
     // Test only (PINHOLE_GATEWAY_FRAME_DUMP): appends every decrypted relay frame to `path`, so a
     // test can show that what the gateway decrypts holds no plaintext of the nodes' traffic.
     [[nodiscard]] bool dump_frames_to(const char* path);
@@ -54,6 +58,9 @@ private:
     struct Channel;
     void on_fd_events(int fd, std::uint32_t events) noexcept override;
     void accept_from(int listener);
+    [[nodiscard]] bool identify_wire(Channel& channel);
+    [[nodiscard]] long receive(Channel& channel, std::span<std::uint8_t> out);
+    [[nodiscard]] long transmit(Channel& channel, std::span<const std::uint8_t> bytes);
     void read_from(Channel& channel);
     void handle_message(Channel& channel, std::span<std::uint8_t> message);
     void handle_initiation(Channel& channel, std::span<std::uint8_t> message);
@@ -61,6 +68,7 @@ private:
     void relay(Channel& from, const crypto::X25519Key& to, std::span<const std::uint8_t> datagram);
     void send_frame(Channel& channel, std::span<const std::uint8_t> frame);
     void send_presence(const crypto::X25519Key& key, bool up);
+    void tell_present_peers(Channel& channel);
     void flush(Channel& channel);
     void close(Channel& channel, const std::string& why);
 
@@ -77,6 +85,7 @@ private:
     std::vector<int> closing_;  // fds to free after the current event
     GatewayCounters counters_;
     std::FILE* frame_dump_ = nullptr;
+    const TlsServerConfig* tls_ = nullptr;
 };
 
 }  // namespace pinhole::gateway

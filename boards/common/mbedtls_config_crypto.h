@@ -32,6 +32,7 @@
 #define MBEDTLS_PLATFORM_C
 #define MBEDTLS_PLATFORM_MEMORY
 #define MBEDTLS_MEMORY_BUFFER_ALLOC_C
+#define MBEDTLS_MEMORY_ALIGN_MULTIPLE 8 /* its default (4) misaligns 64-bit fields */
 #define MBEDTLS_PLATFORM_STD_CALLOC pinhole_mbedtls_calloc_refused
 #define MBEDTLS_PLATFORM_STD_FREE pinhole_mbedtls_free_refused
 

@@ -13,10 +13,33 @@ RelayClient::RelayClient(Ports ports, const keys::KeyPair& node, const config::N
     : ports_(ports), node_(node), gateway_key_(gateway.public_key), gateway_(gateway), events_(events),
       logger_(logger), settings_(settings) {
     next_attempt_ms_ = now_ms();
+    uses_tls_ = gateway.url.transport == config::Transport::tls;
+    if (uses_tls_ && !PINHOLE_BOARD_HAS_TLS) {
+        PINHOLE_LOG_ERROR(logger_, "relay: this board was built without TLS: use a tcp:// gateway URL");
+    } else if (gateway.url.transport == config::Transport::ws || gateway.url.transport == config::Transport::wss) {
+        PINHOLE_LOG_ERROR(logger_, "relay: ws:// and wss:// gateway URLs are not supported yet: use tcp:// or tls://");
+    } else if (uses_tls_ && !gateway.has_cert_sha256 && settings.tls_ca_pem.empty()) {
+        PINHOLE_LOG_WARNING(logger_, "relay: the gateway's TLS certificate is not checked (no cert_sha256 or "
+                                     "ca_file); its pinned key still authenticates it");
+    }
+}
+
+const char* RelayClient::transport_description() const noexcept {
+    if (!uses_tls_) return "tcp";
+    if (gateway_.has_cert_sha256) return "tls, certificate pinned";
+    return settings_.tls_ca_pem.empty() ? "tls, certificate not checked" : "tls, certificate checked against ca_file";
+}
+
+bool RelayClient::transport_supported() const noexcept {
+    const config::Transport transport = gateway_.url.transport;
+    return transport == config::Transport::tcp || (transport == config::Transport::tls && PINHOLE_BOARD_HAS_TLS);
 }
 
 RelayClient::~RelayClient() {
     if (phase_ == Phase::resolving) ports_.resolver.cancel(resolve_);
+#if PINHOLE_BOARD_HAS_TLS
+    tls_.stop();
+#endif
     if (has_connection_) ports_.tcp.close(connection_, false);
     session_.clear();
     crypto::zeroize_object(node_);
@@ -26,10 +49,11 @@ void RelayClient::tick() noexcept {
     const std::uint32_t now = now_ms();
     switch (phase_) {
         case Phase::waiting:
-            if (time_after_or_equal(now, next_attempt_ms_)) start_connect();
+            if (time_after_or_equal(now, next_attempt_ms_) && transport_supported()) start_connect();
             break;
         case Phase::resolving:
         case Phase::connecting:
+        case Phase::tls_handshaking:
         case Phase::handshaking:
             if (time_after_or_equal(now, deadline_ms_)) fail("no answer from the gateway", Errc::timed_out);
             break;
@@ -89,6 +113,14 @@ void RelayClient::on_connected(port::TcpConnectionId connection, Errc result) no
         fail("cannot connect to the gateway", result);
         return;
     }
+    if (uses_tls_) {
+        start_tls();
+    } else {
+        start_noise();
+    }
+}
+
+void RelayClient::start_noise() noexcept {
     const Result<std::size_t> initiation = session_.start_initiator(
         node_, gateway_key_, ports_.random, crypto::tai64n_encode(ports_.clock.wall_time()), scratch_);
     if (!initiation.ok() || !queue(std::span(scratch_.data(), initiation.value()))) {
@@ -101,9 +133,16 @@ void RelayClient::on_connected(port::TcpConnectionId connection, Errc result) no
 
 void RelayClient::on_readable(port::TcpConnectionId connection) noexcept {
     if (!has_connection_ || connection != connection_) return;
-    for (int round = 0; round < 64 && has_connection_; round++) {
-        const Result<std::size_t> got =
-            ports_.tcp.read(connection_, std::span(received_).subspan(received_bytes_));
+    if (phase_ == Phase::tls_handshaking) advance_tls();
+    if (phase_ == Phase::handshaking || phase_ == Phase::up) read_messages();
+}
+
+// Reads until the transport has nothing more: readiness is edge-triggered, so bytes left behind
+// (in the socket or inside TLS) would wait for the next arrival. The bound covers the largest
+// socket buffer Linux grants (tcp_rmem 6 MiB) at one small TLS record per round.
+void RelayClient::read_messages() noexcept {
+    for (int round = 0; round < max_read_rounds && has_connection_; round++) {
+        const Result<std::size_t> got = transport_read(std::span(received_).subspan(received_bytes_));
         if (!got.ok() && got.error() == Errc::would_block) return;
         if (!got.ok() || got.value() == 0) {
             fail("the gateway closed the channel", got.ok() ? Errc::closed : got.error());
@@ -139,7 +178,8 @@ void RelayClient::handle_message(std::span<std::uint8_t> message) noexcept {
         backoff_ms_ = 0;
         deadline_ms_ = deadline_after(now_ms(), settings_.dead_after_ms);
         next_ping_ms_ = deadline_after(now_ms(), settings_.ping_interval_ms);
-        PINHOLE_LOG_INFO(logger_, "relay: channel to the gateway up");
+        PINHOLE_LOG_INFO(logger_, "relay: channel to the gateway up ({})", transport_description());
+        events_.on_relay_up();
         return;
     }
     const Result<std::span<std::uint8_t>> opened = session_.open(message);
@@ -209,7 +249,7 @@ bool RelayClient::queue(std::span<const std::uint8_t> bytes) noexcept {
 
 void RelayClient::flush() noexcept {
     for (int round = 0; round < 4 && has_connection_ && !unsent_.empty(); round++) {
-        const Result<std::size_t> written = ports_.tcp.write(connection_, unsent_.readable_span());
+        const Result<std::size_t> written = transport_write(unsent_.readable_span());
         if (!written.ok() && written.error() == Errc::would_block) return;  // on_writable resumes
         if (!written.ok()) {
             fail("cannot write to the gateway", written.error());
@@ -220,7 +260,12 @@ void RelayClient::flush() noexcept {
 }
 
 void RelayClient::on_writable(port::TcpConnectionId connection) noexcept {
-    if (has_connection_ && connection == connection_) flush();
+    if (!has_connection_ || connection != connection_) return;
+    if (phase_ == Phase::tls_handshaking) {
+        advance_tls();
+    } else {
+        flush();
+    }
 }
 
 void RelayClient::on_closed(port::TcpConnectionId connection, Errc reason) noexcept {
@@ -229,12 +274,72 @@ void RelayClient::on_closed(port::TcpConnectionId connection, Errc reason) noexc
     fail("the channel to the gateway closed", reason);
 }
 
+#if PINHOLE_BOARD_HAS_TLS
+void RelayClient::start_tls() noexcept {
+    TlsTrust trust;
+    if (gateway_.has_cert_sha256) {
+        trust.kind = TlsTrust::Kind::pin;
+        trust.pin = gateway_.cert_sha256;
+    } else if (!settings_.tls_ca_pem.empty()) {
+        trust.kind = TlsTrust::Kind::ca;
+        trust.ca_pem = settings_.tls_ca_pem;
+    }
+    phase_ = Phase::tls_handshaking;
+    const Status started =
+        tls_.start(ports_.tcp, connection_, gateway_.url.server.host_name.view(), trust, ports_.random);
+    if (!started.ok()) {
+        PINHOLE_LOG_ERROR(logger_, "relay: {} (mbedTLS error -0x{})", describe(tls_.failure()),
+                          Hex{tls_.mbedtls_error_code()});
+        fail("cannot set up TLS", started.error());
+        return;
+    }
+    advance_tls();
+}
+
+void RelayClient::advance_tls() noexcept {
+    const Status done = tls_.handshake();
+    if (!done.ok() && done.error() == Errc::would_block) return;
+    if (!done.ok()) {
+        if (tls_.failure() == TlsFailure::pin_mismatch) {
+            PINHOLE_LOG_ERROR(logger_, "relay: {}: it presented sha256 {}", describe(tls_.failure()),
+                              Hex{tls_.presented_sha256()});
+        } else {
+            PINHOLE_LOG_ERROR(logger_, "relay: {} (mbedTLS error -0x{})", describe(tls_.failure()),
+                              Hex{tls_.mbedtls_error_code()});
+        }
+        fail("TLS to the gateway failed", done.error());
+        return;
+    }
+    start_noise();
+}
+
+Result<std::size_t> RelayClient::transport_read(std::span<std::uint8_t> out) noexcept {
+    return uses_tls_ ? tls_.read(out) : ports_.tcp.read(connection_, out);
+}
+
+Result<std::size_t> RelayClient::transport_write(std::span<const std::uint8_t> bytes) noexcept {
+    return uses_tls_ ? tls_.write(bytes) : ports_.tcp.write(connection_, bytes);
+}
+#else
+void RelayClient::start_tls() noexcept { fail("this board has no TLS", Errc::unsupported); }
+void RelayClient::advance_tls() noexcept {}
+Result<std::size_t> RelayClient::transport_read(std::span<std::uint8_t> out) noexcept {
+    return ports_.tcp.read(connection_, out);
+}
+Result<std::size_t> RelayClient::transport_write(std::span<const std::uint8_t> bytes) noexcept {
+    return ports_.tcp.write(connection_, bytes);
+}
+#endif
+
 // Back to waiting, with the next attempt after an exponential, jittered backoff.
 void RelayClient::fail(const char* why, Errc error) noexcept {
     const bool was_up = phase_ == Phase::up;
     if (phase_ == Phase::resolving) ports_.resolver.cancel(resolve_);
     if (has_connection_) ports_.tcp.close(connection_, true);
     has_connection_ = false;
+#if PINHOLE_BOARD_HAS_TLS
+    tls_.stop();
+#endif
     session_.clear();
     unsent_.clear();
     received_bytes_ = 0;

@@ -8,6 +8,10 @@
 // ping_interval_ms and no frame for dead_after_ms mark the channel dead. Outgoing messages wait
 // in a bounded buffer; when it is full a datagram is dropped (WireGuard's inner TCP recovers) —
 // memory never grows.
+//
+// Transports: tcp:// (the Noise session straight on TCP) and, where the board has TLS,
+// tls:// (core/relay/tls_client.h) with the certificate pinned, checked against a CA, or not at
+// all — the Noise session authenticates the gateway either way. ws:// and wss:// are refused.
 #pragma once
 
 #include <array>
@@ -19,6 +23,7 @@
 #include "core/keys/keys.h"
 #include "core/relay/channel_session.h"
 #include "core/relay/frames.h"
+#include "core/relay/tls_client.h"
 #include "core/util/log.h"
 #include "core/util/ring_buffer.h"
 #include "port/clock.h"
@@ -34,6 +39,8 @@ struct RelaySettings {
     std::uint32_t handshake_timeout_ms = 5'000;
     std::uint32_t ping_interval_ms = 5'000;
     std::uint32_t dead_after_ms = 15'000;
+    // tls:// with gateway.ca_file: the CA's PEM, NUL-terminated (the app reads the file).
+    std::span<const std::uint8_t> tls_ca_pem;
 };
 
 struct RelayCounters {
@@ -52,6 +59,8 @@ class RelayEvents {
 public:
     virtual void on_relay_datagram(const crypto::X25519Key& from, std::span<const std::uint8_t> datagram) noexcept = 0;
     virtual void on_presence(const crypto::X25519Key& peer, bool up) noexcept = 0;
+    // The channel to the gateway is (again) up: datagrams sent while it was down were lost.
+    virtual void on_relay_up() noexcept = 0;
 
 protected:
     ~RelayEvents() = default;
@@ -87,12 +96,21 @@ public:
     void on_resolved(port::ResolveId id, Errc result, std::span<const net::IpAddress> addresses) noexcept override;
 
 private:
-    enum class Phase : std::uint8_t { waiting, resolving, connecting, handshaking, up };
+    enum class Phase : std::uint8_t { waiting, resolving, connecting, tls_handshaking, handshaking, up };
     static constexpr std::size_t receive_buffer_bytes = 2 * (length_prefix_bytes + max_transport_message_bytes);
     static constexpr std::size_t send_buffer_bytes = 64 * 1024;
+    static constexpr int max_read_rounds = 8192;
 
     void start_connect() noexcept;
     void connect_to(const net::Endpoint& server) noexcept;
+    [[nodiscard]] bool transport_supported() const noexcept;
+    [[nodiscard]] const char* transport_description() const noexcept;
+    void start_tls() noexcept;
+    void advance_tls() noexcept;
+    void start_noise() noexcept;
+    void read_messages() noexcept;
+    [[nodiscard]] Result<std::size_t> transport_read(std::span<std::uint8_t> out) noexcept;
+    [[nodiscard]] Result<std::size_t> transport_write(std::span<const std::uint8_t> bytes) noexcept;
     void fail(const char* why, Errc error) noexcept;
     void handle_message(std::span<std::uint8_t> message) noexcept;
     void handle_frame(const Frame& frame) noexcept;
@@ -110,6 +128,10 @@ private:
     RelaySettings settings_;
     RelayCounters counters_;
     ChannelSession session_;
+#if PINHOLE_BOARD_HAS_TLS
+    TlsClient tls_;
+#endif
+    bool uses_tls_ = false;
     Phase phase_ = Phase::waiting;
     bool has_connection_ = false;
     port::TcpConnectionId connection_ = 0;

@@ -468,6 +468,12 @@ Status Device::initiate_handshake(PeerId peer_id, std::uint32_t now_ms,
     return send_initiation(*peer, false, now_ms, wall);
 }
 
+void Device::resend_pending_initiation(PeerId peer_id) noexcept {
+    Peer* peer = peers_.at(peer_id);
+    if (peer == nullptr || peer->handshake.stage() != HandshakeStage::created_initiation) return;
+    send_to_peer(*peer, peer->last_initiation);  // same index and ephemeral: no new state
+}
+
 // At most one fresh initiation per REKEY_TIMEOUT (the kernel's rule); retries come from the
 // retransmit timer.
 void Device::start_handshake_if_idle(Peer& peer, std::uint32_t now_ms,

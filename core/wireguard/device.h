@@ -150,6 +150,11 @@ public:
     [[nodiscard]] Status initiate_handshake(PeerId peer, std::uint32_t now_ms,
                                             const port::WallTime& wall) noexcept;
 
+    // The path to `peer` has just come up (its relay channel, or the peer's at the gateway): an
+    // initiation still waiting for its answer was probably dropped on the way, so its bytes go
+    // again now rather than after REKEY_TIMEOUT. Nothing happens without one outstanding.
+    void resend_pending_initiation(PeerId peer) noexcept;
+
     // Runs every timer due at `now_ms`.
     void tick(std::uint32_t now_ms, const port::WallTime& wall) noexcept;
     // When tick() must next be called, if any timer is armed.

@@ -1,6 +1,9 @@
 // The whole Linux port in one object: build it, open() it, and hand platform() to a node.
 #pragma once
 
+#include <array>
+
+#include "board_budget.h"
 #include "port/platform.h"
 #include "port/posix/event_loop.h"
 #include "port/posix/resolver.h"
@@ -17,7 +20,8 @@ public:
     PosixPlatform(const PosixPlatform&) = delete;
     PosixPlatform& operator=(const PosixPlatform&) = delete;
 
-    // Opens the event loop, the data directory and the resolver's worker.
+    // Opens the event loop, the data directory and the resolver's worker, and gives mbedTLS the
+    // board's arena (TLS to the gateway) — one platform per process.
     [[nodiscard]] Status open(std::string_view data_directory) noexcept;
     [[nodiscard]] port::Platform platform() noexcept {
         return port::Platform{clock_, random_, udp_, tcp_, resolver_, interfaces_, storage_, log_};
@@ -36,6 +40,7 @@ private:
     PosixInterfaces interfaces_;
     PosixStorage storage_;
     StderrLog log_;
+    alignas(16) std::array<unsigned char, PINHOLE_BUDGET_MBEDTLS_ARENA_BYTES> mbedtls_arena_{};
 };
 
 }  // namespace pinhole::posix
