@@ -24,6 +24,9 @@ constexpr char usage[] =
     "                       a control socket for the commands below; SIGUSR1 prints counters\n"
     "  forward [-c FILE] AGENT [ADDR:]PORT SERVICE|HOST:PORT\n"
     "                       listen on ADDR:PORT (127.0.0.1) and carry each connection to AGENT\n"
+    "  proxy [-c FILE] [--user NAME --password-file FILE] AGENT [[ADDR:]PORT]\n"
+    "                       a SOCKS5 server on ADDR:PORT (127.0.0.1:1080) whose connections\n"
+    "                       exit at AGENT (a name without a dot is one of AGENT's services)\n"
     "  connect [-c FILE] AGENT SERVICE|HOST:PORT\n"
     "                       stdin/stdout to a service (ssh -o ProxyCommand=\"pinhole connect ...\")\n"
     "  status [-c FILE] | down [-c FILE]\n"
@@ -59,6 +62,7 @@ constexpr Command commands[] = {
     {"init", pinhole::cli::init},     {"import-invite", pinhole::cli::import_invite},
     {"check", pinhole::cli::check},   {"agent", pinhole::cli::agent},
     {"up", pinhole::cli::agent},      {"forward", pinhole::cli::forward},
+    {"proxy", pinhole::cli::proxy},
     {"connect", pinhole::cli::connect}, {"status", pinhole::cli::status},
     {"down", pinhole::cli::down},     {"gateway", pinhole::cli::gateway},
     {"genkey", pinhole::cli::genkey},

@@ -185,6 +185,7 @@ public:
     net::IpAddress peer_overlay_address(overlay::PeerId peer) override;
     overlay::StreamTable& streams() override { return streams_; }
     overlay::ServiceDirectory& directory() override { return directory_; }
+    port::Clock& clock() override { return clock_; }
     std::vector<std::string> status_lines() override;
     void stop() override { stopping_ = true; }
 

@@ -15,6 +15,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sys/stat.h>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +27,7 @@
 #include "apps/node/control_protocol.h"
 #include "apps/node/control_server.h"
 #include "config/load.h"
+#include "core/crypto/ct.h"
 #include "core/keys/keys.h"
 
 namespace pinhole::cli {
@@ -43,8 +46,9 @@ std::string default_config_path() {
     return std::string(home != nullptr ? home : ".") + "/.config/pinhole/node.yaml";
 }
 
-std::optional<ClientOptions> parse_options(const char* command, Arguments arguments, std::size_t expected,
-                                           const char* usage) {
+// Between `fewest` and `most` positional arguments (just `fewest` when `most` is 0).
+std::optional<ClientOptions> parse_options(const char* command, Arguments arguments, std::size_t fewest,
+                                           const char* usage, std::size_t most = 0) {
     ClientOptions options{default_config_path(), {}};
     for (std::size_t i = 0; i < arguments.size(); i++) {
         const std::string_view argument(arguments[i]);
@@ -54,7 +58,7 @@ std::optional<ClientOptions> parse_options(const char* command, Arguments argume
             options.positional.emplace_back(argument);
         }
     }
-    if (options.positional.size() != expected) {
+    if (options.positional.size() < fewest || options.positional.size() > std::max(fewest, most)) {
         complain(command, usage);
         return std::nullopt;
     }
@@ -262,6 +266,80 @@ int pump_stdio(int fd) {
 
 }  // namespace
 
+namespace {
+
+// Sends a forward's or proxy's request, prints the node's lines until Ctrl-C or the node ends.
+int run_listening(const char* command, int fd, const node::Request& request, const std::string& agent) {
+    if (!send_request(command, fd, request)) return 1;
+    const std::optional<std::string> listening = expect_ok(command, fd);
+    if (!listening) return 1;
+    std::printf("pinhole %s: %s (through %s); Ctrl-C stops\n", command, listening->c_str(), agent.c_str());
+    std::fflush(stdout);
+    while (stop_requested == 0) {
+        const std::optional<std::string> line = read_line(fd);
+        if (!line) break;
+        const Result<node::Reply> reply = node::parse_reply(*line);
+        if (reply.ok()) {
+            std::printf("pinhole %s: %.*s\n", command, static_cast<int>(reply.value().text.size()), reply.value().text.data());
+        }
+        std::fflush(stdout);
+    }
+    ::close(fd);  // the node closes the listener with us
+    return stop_requested != 0 ? 0 : 1;
+}
+
+int attach_listening(const char* command, const std::string& config_path) {
+    ::signal(SIGPIPE, SIG_IGN);
+    struct sigaction stop {};
+    stop.sa_handler = request_stop;  // no SA_RESTART: poll returns and we detach
+    ::sigaction(SIGINT, &stop, nullptr);
+    ::sigaction(SIGTERM, &stop, nullptr);
+    return attach(command, config_path, true);
+}
+
+// --user NAME and --password-file FILE (its first line; the file must be 0600) out of
+// `arguments`; the rest stays for parse_options.
+std::optional<node::ProxyAuth> take_proxy_auth(std::vector<char*>& arguments) {
+    node::ProxyAuth auth;
+    std::string user;
+    std::string password_file;
+    std::vector<char*> rest;
+    for (std::size_t i = 0; i < arguments.size(); i++) {
+        const std::string_view argument(arguments[i]);
+        if ((argument == "--user" || argument == "--password-file") && i + 1 < arguments.size()) {
+            (argument == "--user" ? user : password_file) = arguments[++i];
+        } else {
+            rest.push_back(arguments[i]);
+        }
+    }
+    arguments = rest;
+    if (user.empty() && password_file.empty()) return auth;
+    if (user.empty() || password_file.empty()) {
+        complain("proxy", "--user and --password-file go together");
+        return std::nullopt;
+    }
+    struct stat status {};
+    std::ifstream file(password_file);
+    std::string password;
+    if (::stat(password_file.c_str(), &status) != 0 || !std::getline(file, password)) {
+        complain("proxy", ("cannot read the password file " + password_file).c_str());
+        return std::nullopt;
+    }
+    if ((status.st_mode & 077) != 0) {
+        complain("proxy", ("others may read " + password_file + ": chmod 600 it").c_str());
+        return std::nullopt;
+    }
+    auth.required = true;
+    if (!auth.user.assign(user).ok() || !auth.password.assign(password).ok() || password.empty()) {
+        complain("proxy", "the user name may have 1..64 bytes and the password 1..96");
+        return std::nullopt;
+    }
+    crypto::zeroize(std::span(reinterpret_cast<std::uint8_t*>(password.data()), password.size()));
+    return auth;
+}
+
+}  // namespace
+
 int connect(Arguments arguments) {
     const auto options = parse_options("connect", arguments, 2, "usage: pinhole connect [-c FILE] AGENT SERVICE|HOST:PORT");
     if (!options) return 2;
@@ -290,32 +368,36 @@ int forward(Arguments arguments) {
     const auto target = parse_target_argument("forward", options->positional[2]);
     if (!listen.ok()) complain("forward", "expected [ADDR:]PORT to listen on, e.g. 8080 or 127.0.0.1:8080");
     if (!agent || !target || !listen.ok()) return 2;
-    ::signal(SIGPIPE, SIG_IGN);
-    struct sigaction stop {};
-    stop.sa_handler = request_stop;  // no SA_RESTART: poll returns and we detach
-    ::sigaction(SIGINT, &stop, nullptr);
-    ::sigaction(SIGTERM, &stop, nullptr);
-    const int fd = attach("forward", options->config_path, true);
+    const int fd = attach_listening("forward", options->config_path);
     if (fd < 0) return 1;
     node::Request request;
     request.command = node::Command::forward;
     request.agent = *agent;
     request.target = *target;
     request.listen = listen.value();
-    if (!send_request("forward", fd, request)) return 1;
-    const std::optional<std::string> listening = expect_ok("forward", fd);
-    if (!listening) return 1;
-    std::printf("pinhole forward: %s (through %s); Ctrl-C stops\n", listening->c_str(), options->positional[0].c_str());
-    std::fflush(stdout);
-    while (stop_requested == 0) {
-        const std::optional<std::string> line = read_line(fd);
-        if (!line) break;
-        const Result<node::Reply> reply = node::parse_reply(*line);
-        if (reply.ok()) std::printf("pinhole forward: %.*s\n", static_cast<int>(reply.value().text.size()), reply.value().text.data());
-        std::fflush(stdout);
-    }
-    ::close(fd);  // the node closes the listener with us
-    return stop_requested != 0 ? 0 : 1;
+    return run_listening("forward", fd, request, options->positional[0]);
+}
+
+int proxy(Arguments arguments) {
+    constexpr char usage[] = "usage: pinhole proxy [-c FILE] [--user NAME --password-file FILE] AGENT [[ADDR:]PORT]";
+    std::vector<char*> rest(arguments.begin(), arguments.end());
+    const std::optional<node::ProxyAuth> auth = take_proxy_auth(rest);
+    if (!auth) return 2;
+    const auto options = parse_options("proxy", Arguments(rest), 1, usage, 2);
+    if (!options) return 2;
+    const auto agent = agent_name("proxy", options->positional[0]);
+    const Result<net::Endpoint> listen =
+        node::parse_listen(options->positional.size() == 2 ? options->positional[1] : "127.0.0.1:1080");
+    if (!listen.ok()) complain("proxy", "expected [ADDR:]PORT to listen on, e.g. 1080 or 127.0.0.1:1080");
+    if (!agent || !listen.ok()) return 2;
+    const int fd = attach_listening("proxy", options->config_path);
+    if (fd < 0) return 1;
+    node::Request request;
+    request.command = node::Command::proxy;
+    request.agent = *agent;
+    request.listen = listen.value();
+    request.auth = *auth;
+    return run_listening("proxy", fd, request, options->positional[0]);
 }
 
 int status(Arguments arguments) {

@@ -19,6 +19,7 @@ int check(Arguments arguments);
 int agent(Arguments arguments);  // also `up`
 int connect(Arguments arguments);
 int forward(Arguments arguments);
+int proxy(Arguments arguments);
 int status(Arguments arguments);
 int down(Arguments arguments);
 int gateway(Arguments arguments);  // also `gateway init`

@@ -11,11 +11,12 @@
 namespace pinhole::node {
 namespace {
 
-// connect: tag, command, agent, target; forward adds listen.
+// connect: tag, command, agent, target; forward adds listen; proxy: agent, listen [, auth].
 constexpr std::size_t max_request_tokens = 5;
 constexpr std::size_t max_port_digits = 5;
 constexpr std::size_t max_host_label_chars = 63;  // RFC 1035 §2.3.4
-constexpr std::array<std::string_view, 4> command_names = {"connect", "forward", "status", "down"};
+constexpr std::array<std::string_view, 5> command_names = {"connect", "forward", "status", "down", "proxy"};
+constexpr std::string_view auth_prefix = "auth=";
 // The longest TARGET: a host name, ':' and a port.
 constexpr std::size_t target_text_bytes = config::max_host_name_chars + 1 + max_port_digits;
 
@@ -170,14 +171,66 @@ std::optional<Command> command_named(std::string_view name) noexcept {
     return std::nullopt;
 }
 
-std::size_t token_count(Command command) noexcept {
+bool token_count_fits(Command command, std::size_t count) noexcept {
     switch (command) {
-        case Command::connect: return 4;
-        case Command::forward: return 5;
+        case Command::connect: return count == 4;
+        case Command::forward: return count == 5;
+        case Command::proxy: return count == 4 || count == 5;
         case Command::status:
         case Command::down: break;
     }
-    return 2;
+    return count == 2;
+}
+
+int hex_digit(char c) noexcept {
+    if (is_digit(c)) return c - '0';
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+// Lowercase hex of 1..capacity bytes into `out`.
+template <std::size_t capacity>
+Status parse_hex_field(std::string_view hex, config::FixedString<capacity>& out) noexcept {
+    if (hex.empty() || hex.size() % 2 != 0 || hex.size() / 2 > capacity) return Errc::malformed;
+    std::array<char, capacity> bytes{};
+    for (std::size_t i = 0; i < hex.size() / 2; ++i) {
+        const int high = hex_digit(hex[2 * i]);
+        const int low = hex_digit(hex[2 * i + 1]);
+        if (high < 0 || low < 0) return Errc::malformed;
+        bytes[i] = static_cast<char>(high << 4 | low);
+    }
+    return out.assign({bytes.data(), hex.size() / 2});
+}
+
+Result<ProxyAuth> parse_auth(std::string_view token) noexcept {
+    if (!starts_with(token, auth_prefix)) return Errc::malformed;
+    const std::string_view value = substring(token, auth_prefix.size());
+    const std::size_t colon = value.find(':');
+    if (colon == std::string_view::npos) return Errc::malformed;
+    ProxyAuth auth;
+    auth.required = true;
+    if (!parse_hex_field(substring(value, 0, colon), auth.user).ok() ||
+        !parse_hex_field(substring(value, colon + 1), auth.password).ok()) {
+        return Errc::malformed;
+    }
+    return auth;
+}
+
+Result<std::size_t> write_hex(std::string_view bytes, std::span<char> out) noexcept {
+    return try_format_to(out, "{}", Hex{{reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()}});
+}
+
+Result<std::size_t> write_proxy_request(const Request& request, std::string_view listen, std::span<char> out) noexcept {
+    if (!request.auth.required) {
+        return try_format_to(out, "{} proxy {} {}\n", control_protocol_tag, request.agent.view(), listen);
+    }
+    std::array<char, 2 * max_proxy_user_bytes> user{};
+    std::array<char, 2 * max_proxy_password_bytes> password{};
+    const Result<std::size_t> user_length = write_hex(request.auth.user.view(), user);
+    const Result<std::size_t> password_length = write_hex(request.auth.password.view(), password);
+    if (!user_length.ok() || !password_length.ok()) return Errc::invalid_argument;
+    return try_format_to(out, "{} proxy {} {} {}{}:{}\n", control_protocol_tag, request.agent.view(), listen,
+                         auth_prefix, std::string_view(user.data(), user_length.value()),
+                         std::string_view(password.data(), password_length.value()));
 }
 
 // The request line with its LF, unchecked; any field may be out of contract.
@@ -188,8 +241,8 @@ Result<std::size_t> write_request(const Request& request, std::span<char> out) n
     }
     std::array<char, target_text_bytes> target_buffer{};
     const Result<std::string_view> target = format_target(request.target, target_buffer);
-    if (!target.ok()) return target.error();
     if (request.command == Command::connect) {
+        if (!target.ok()) return target.error();
         return try_format_to(out, "{} {} {} {}\n", control_protocol_tag, name,
                              request.agent.view(), target.value());
     }
@@ -197,6 +250,8 @@ Result<std::size_t> write_request(const Request& request, std::span<char> out) n
     const Result<std::size_t> listen_length = net::format_endpoint(request.listen, listen);
     if (!listen_length.ok()) return Errc::invalid_argument;
     const std::string_view listen_text(listen.data(), listen_length.value());
+    if (request.command == Command::proxy) return write_proxy_request(request, listen_text, out);
+    if (!target.ok()) return target.error();
     return try_format_to(out, "{} {} {} {} {}\n", control_protocol_tag, name,
                          request.agent.view(), listen_text, target.value());
 }
@@ -255,17 +310,24 @@ Result<Request> parse_request(std::string_view line) noexcept {
     const Tokens& tokens = split.value();
     if (tokens.count < 2 || tokens.items[0] != control_protocol_tag) return Errc::malformed;
     const std::optional<Command> command = command_named(tokens.items[1]);
-    if (!command || tokens.count != token_count(*command)) return Errc::malformed;
+    if (!command || !token_count_fits(*command, tokens.count)) return Errc::malformed;
     Request request;
     request.command = *command;
     if (tokens.count == 2) return request;  // status, down
     if (!overlay::is_valid_name(tokens.items[2]) || !request.agent.assign(tokens.items[2]).ok()) {
         return Errc::malformed;
     }
-    if (request.command == Command::forward) {
+    if (request.command == Command::forward || request.command == Command::proxy) {
         const Result<net::Endpoint> listen = parse_listen(tokens.items[3]);
         if (!listen.ok()) return Errc::malformed;
         request.listen = listen.value();
+    }
+    if (request.command == Command::proxy) {
+        if (tokens.count == 4) return request;
+        const Result<ProxyAuth> auth = parse_auth(tokens.items[4]);
+        if (!auth.ok()) return Errc::malformed;
+        request.auth = auth.value();
+        return request;
     }
     const Result<Target> target = parse_target(tokens.items[tokens.count - 1]);
     if (!target.ok()) return Errc::malformed;

@@ -5,6 +5,7 @@
 //
 //   pinhole/1 connect AGENT TARGET
 //   pinhole/1 forward AGENT LISTEN TARGET
+//   pinhole/1 proxy AGENT LISTEN [auth=USER_HEX:PASSWORD_HEX]
 //   pinhole/1 status
 //   pinhole/1 down
 //
@@ -12,6 +13,8 @@
 //   TARGET  a service name | IPv4:PORT | [IPv6]:PORT | hostname:PORT   (no ':' means a service)
 //   LISTEN  PORT | IPv4:PORT | [IPv6]:PORT; the address is 127.0.0.1 by default, port 0 asks
 //           for any free port
+//   auth=   the SOCKS5 user name and password a `proxy` demands (RFC 1929), each in lowercase
+//           hex: any bytes, 1..max_proxy_user_bytes and 1..max_proxy_password_bytes
 //
 //   ok [TEXT]                  success; after `connect`, the socket then carries the stream
 //   info [TEXT]                after `forward`'s ok: a note, such as a connection accepted
@@ -38,7 +41,18 @@ inline constexpr std::string_view control_protocol_tag = "pinhole/1";
 // A line with its LF; the line parsers take it without.
 inline constexpr std::size_t control_line_max_bytes = 512;
 
-enum class Command : std::uint8_t { connect, forward, status, down };
+enum class Command : std::uint8_t { connect, forward, status, down, proxy };
+
+inline constexpr std::size_t max_proxy_user_bytes = 64;
+inline constexpr std::size_t max_proxy_password_bytes = 96;  // the longest line still fits
+
+// A `proxy`'s SOCKS5 credentials; absent: no authentication.
+struct ProxyAuth {
+    bool required = false;
+    config::FixedString<max_proxy_user_bytes> user;
+    config::FixedString<max_proxy_password_bytes> password;
+    friend bool operator==(const ProxyAuth&, const ProxyAuth&) = default;
+};
 
 // Where a stream goes, at the agent.
 struct Target {
@@ -54,7 +68,8 @@ struct Request {
     Command command = Command::status;
     config::Name agent;     // connect, forward
     Target target;          // connect, forward
-    net::Endpoint listen;   // forward
+    net::Endpoint listen;   // forward, proxy
+    ProxyAuth auth;         // proxy
     friend bool operator==(const Request&, const Request&) = default;
 };
 

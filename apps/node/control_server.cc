@@ -13,6 +13,7 @@
 #include <cstring>
 #include <map>
 
+#include "core/proxy/socks5_server.h"
 #include "core/util/format.h"
 
 namespace pinhole::node {
@@ -21,7 +22,8 @@ namespace pinhole::node {
 class ControlSession final : public port::TcpEvents,
                              public port::TcpListenEvents,
                              public overlay::DialEvents,
-                             public overlay::DirectoryEvents {
+                             public overlay::DirectoryEvents,
+                             public proxy::Socks5Events {
 public:
     explicit ControlSession(ControlServer& server) : server_(server) {}
     ~ControlSession();
@@ -36,11 +38,21 @@ public:
                      const net::Endpoint& from) noexcept override;
     void on_dialed(overlay::StreamId stream, Errc result) noexcept override;
     void on_directory(std::uint32_t query, Errc result, const overlay::ServiceList& services) noexcept override;
+    void on_socks_connect(port::TcpConnectionId connection, const proxy::SocksAddress& destination) noexcept override;
+    void on_socks_abandoned(port::TcpConnectionId connection) noexcept override;
+    void tick() {
+        if (socks_) socks_->tick();
+    }
 
 private:
     enum class State { reading, looking_up, dialing, forwarding, finished };
     void handle(const Request& request);
     void destination_known(const net::Endpoint& destination);
+    void start_proxy();
+    void socks_dial(port::TcpConnectionId connection, const net::Endpoint& destination);
+    void socks_service_found(port::TcpConnectionId connection, Errc result, const overlay::ServiceList& services,
+                             std::string_view name);
+    void socks_dialed(port::TcpConnectionId connection, Errc result, const std::string& why);
     void reply(ReplyCode code, std::string_view text);
     void finish();
     port::Tcp& tcp() { return server_.tcp(); }
@@ -57,6 +69,14 @@ private:
     std::optional<overlay::StreamId> connect_stream_;
     std::optional<port::TcpListenerId> listener_;
     std::map<overlay::StreamId, port::TcpConnectionId> forward_dials_;  // dialing, not yet streams
+    // `proxy`: the SOCKS5 negotiations, service lookups and dials of its connections.
+    std::unique_ptr<proxy::Socks5Server> socks_;
+    struct SocksLookup {
+        port::TcpConnectionId connection;
+        config::Name service;
+    };
+    std::map<std::uint32_t, SocksLookup> socks_lookups_;
+    std::map<overlay::StreamId, port::TcpConnectionId> socks_dials_;
 };
 
 ControlSession::~ControlSession() {
@@ -66,6 +86,12 @@ ControlSession::~ControlSession() {
         server_.node().streams().cancel_dial(stream);
         tcp().close(connection, true);
     }
+    for (const auto& [query, lookup] : socks_lookups_) server_.node().directory().cancel(query);
+    for (const auto& [stream, connection] : socks_dials_) {
+        server_.node().streams().cancel_dial(stream);
+        tcp().close(connection, true);
+    }
+    socks_.reset();  // closes the connections still negotiating
     if (listener_) tcp().close_listener(*listener_);
     if (control_) tcp().close(*control_, false);
 }
@@ -154,6 +180,10 @@ void ControlSession::handle(const Request& request) {
         return;
     }
     peer_ = *peer;
+    if (request.command == Command::proxy) {
+        start_proxy();
+        return;
+    }
     switch (request.target.kind) {
         case Target::Kind::address:
             destination_known(request.target.endpoint);
@@ -176,7 +206,13 @@ void ControlSession::handle(const Request& request) {
     state_ = State::looking_up;
 }
 
-void ControlSession::on_directory(std::uint32_t, Errc result, const overlay::ServiceList& services) noexcept {
+void ControlSession::on_directory(std::uint32_t query, Errc result, const overlay::ServiceList& services) noexcept {
+    if (const auto socks = socks_lookups_.find(query); socks != socks_lookups_.end()) {
+        const SocksLookup lookup = socks->second;
+        socks_lookups_.erase(socks);
+        socks_service_found(lookup.connection, result, services, lookup.service.view());
+        return;
+    }
     lookup_.reset();
     const std::string agent(request_.agent.view());
     if (result != Errc::ok) {
@@ -229,6 +265,10 @@ void ControlSession::destination_known(const net::Endpoint& destination) {
 
 void ControlSession::on_accepted(port::TcpListenerId, port::TcpConnectionId connection,
                                  const net::Endpoint& from) noexcept {
+    if (socks_) {
+        if (!socks_->accept(connection).ok()) reply(ReplyCode::info, "a SOCKS5 client refused: every slot busy");
+        return;
+    }
     tcp().set_events(connection, *this);
     const Result<overlay::StreamId> stream = server_.node().streams().dial(peer_, destination_, connection, *this);
     std::array<char, 160> text{};
@@ -255,6 +295,12 @@ void ControlSession::on_dialed(overlay::StreamId stream, Errc result) noexcept {
         finish();
         return;
     }
+    if (const auto socks = socks_dials_.find(stream); socks != socks_dials_.end()) {
+        const port::TcpConnectionId connection = socks->second;
+        socks_dials_.erase(socks);
+        socks_dialed(connection, result, why);
+        return;
+    }
     const auto found = forward_dials_.find(stream);
     if (found == forward_dials_.end()) return;
     const port::TcpConnectionId connection = found->second;
@@ -265,6 +311,99 @@ void ControlSession::on_dialed(overlay::StreamId stream, Errc result) noexcept {
         return;
     }
     reply(ReplyCode::info, "stream " + std::to_string(stream) + " open");
+}
+
+// ---- proxy: a SOCKS5 server whose connections exit at the agent ----------------------------
+
+void ControlSession::start_proxy() {
+    const proxy::Socks5Settings settings{.user = request_.auth.user.view(), .password = request_.auth.password.view()};
+    socks_ = std::make_unique<proxy::Socks5Server>(tcp(), server_.node().clock(), *this, settings);
+    const Result<port::TcpListenerId> listener = tcp().listen(request_.listen, *this);
+    if (!listener.ok()) {
+        reply(ReplyCode::unreachable, std::string("cannot listen there: ") + describe(listener.error()));
+        finish();
+        return;
+    }
+    listener_ = listener.value();
+    const Result<net::Endpoint> at = tcp().listener_endpoint(*listener_);
+    std::array<char, 160> text{};
+    const std::size_t length = format_to(text, "SOCKS5 on {}{}, exiting at {}", at.ok() ? at.value() : request_.listen,
+                                         request_.auth.required ? " (user name and password)" : "",
+                                         request_.agent.view());
+    reply(ReplyCode::ok, std::string_view(text.data(), length));
+    state_ = State::forwarding;
+}
+
+// An address goes as it is; a name without a dot is one of the agent's services (its port, not
+// the one asked for); other names need the agent's resolver.
+void ControlSession::on_socks_connect(port::TcpConnectionId connection,
+                                      const proxy::SocksAddress& destination) noexcept {
+    const std::string_view name = destination.host_name.view();
+    if (name.empty()) {
+        socks_dial(connection, destination.endpoint);
+        return;
+    }
+    config::Name service;
+    if (name.find('.') != std::string_view::npos || !overlay::is_valid_name(name) || !service.assign(name).ok()) {
+        reply(ReplyCode::info, "SOCKS5: " + std::string(name) +
+                                   ": host names are not resolved at the agent yet; give an address or a service name");
+        socks_->refuse(connection, proxy::ReplyCode::host_unreachable);
+        return;
+    }
+    const Result<std::uint32_t> lookup =
+        server_.node().directory().lookup(peer_, server_.node().peer_overlay_address(peer_), *this);
+    if (!lookup.ok()) {
+        socks_->refuse(connection, proxy::ReplyCode::general_failure);
+        return;
+    }
+    socks_lookups_[lookup.value()] = SocksLookup{connection, service};
+}
+
+void ControlSession::socks_service_found(port::TcpConnectionId connection, Errc result,
+                                         const overlay::ServiceList& services, std::string_view name) {
+    const std::optional<std::uint16_t> port =
+        result == Errc::ok ? overlay::find_service_port(services, name) : std::nullopt;
+    if (!port) {
+        reply(ReplyCode::info, "SOCKS5: " + std::string(name) +
+                                   (result == Errc::ok ? ": the agent publishes no such service to this node"
+                                                       : ": the agent did not answer the service lookup"));
+        socks_->refuse(connection, result == Errc::ok ? proxy::ReplyCode::host_unreachable
+                                                      : proxy::ReplyCode::network_unreachable);
+        return;
+    }
+    socks_dial(connection, net::Endpoint{server_.node().peer_overlay_address(peer_), *port});
+}
+
+void ControlSession::socks_dial(port::TcpConnectionId connection, const net::Endpoint& destination) {
+    const Result<overlay::StreamId> stream = server_.node().streams().dial(peer_, destination, connection, *this);
+    if (!stream.ok()) {
+        socks_->refuse(connection, stream.error() == Errc::no_space ? proxy::ReplyCode::general_failure
+                                                                    : proxy::ReplyCode::network_unreachable);
+        return;
+    }
+    socks_dials_[stream.value()] = connection;
+}
+
+void ControlSession::socks_dialed(port::TcpConnectionId connection, Errc result, const std::string& why) {
+    if (result != Errc::ok) {
+        socks_->refuse(connection, proxy::reply_for_error(result));
+        reply(ReplyCode::info, "SOCKS5: a connection was refused: " + why);
+        return;
+    }
+    // Answered before the stream pumps (it takes the connection when this returns).
+    if (!socks_->succeed(connection, net::Endpoint{net::IpAddress::v4(0, 0, 0, 0), 0}).ok()) {
+        reply(ReplyCode::info, "SOCKS5: the client left before the answer");
+    }
+}
+
+void ControlSession::on_socks_abandoned(port::TcpConnectionId connection) noexcept {
+    std::erase_if(socks_lookups_, [&](const auto& entry) { return entry.second.connection == connection; });
+    for (auto it = socks_dials_.begin(); it != socks_dials_.end(); ++it) {
+        if (it->second != connection) continue;
+        server_.node().streams().cancel_dial(it->first);
+        socks_dials_.erase(it);
+        return;
+    }
 }
 
 // ---- the server ------------------------------------------------------------------------------
@@ -323,6 +462,7 @@ void ControlServer::on_fd_events(int, std::uint32_t) noexcept {
 }
 
 void ControlServer::collect() {
+    for (const std::unique_ptr<ControlSession>& session : sessions_) session->tick();
     std::erase_if(sessions_, [](const std::unique_ptr<ControlSession>& session) { return session->done(); });
 }
 

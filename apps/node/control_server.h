@@ -26,6 +26,7 @@ public:
     [[nodiscard]] virtual net::IpAddress peer_overlay_address(overlay::PeerId peer) = 0;
     [[nodiscard]] virtual overlay::StreamTable& streams() = 0;
     [[nodiscard]] virtual overlay::ServiceDirectory& directory() = 0;
+    [[nodiscard]] virtual port::Clock& clock() = 0;
     [[nodiscard]] virtual std::vector<std::string> status_lines() = 0;
     virtual void stop() = 0;
 

@@ -235,6 +235,43 @@ TEST(ControlProtocol, FormatRefusesInvalidRequests) {
               Errc::no_space);
 }
 
+TEST(ControlProtocol, ProxyRequests) {
+    const Request open = request("pinhole/1 proxy router 1080");
+    EXPECT_EQ(open.command, Command::proxy);
+    EXPECT_EQ(open.agent.view(), "router");
+    EXPECT_EQ(open.listen, endpoint("127.0.0.1:1080"));
+    EXPECT_FALSE(open.auth.required);
+    expect_round_trip("pinhole/1 proxy router 1080", "pinhole/1 proxy router 127.0.0.1:1080");
+
+    // "alice" and "s3cret pass" in hex: any bytes may be in a SOCKS5 password, spaces too.
+    const Request with_auth = request("pinhole/1 proxy router [::1]:0 auth=616c696365:733363726574207061737300");
+    EXPECT_TRUE(with_auth.auth.required);
+    EXPECT_EQ(with_auth.auth.user.view(), "alice");
+    EXPECT_EQ(with_auth.auth.password.view(), "s3cret pass\0"sv);
+    expect_round_trip("pinhole/1 proxy router [::1]:0 auth=616c696365:733363726574207061737300",
+                      "pinhole/1 proxy router [::1]:0 auth=616c696365:733363726574207061737300");
+
+    // The longest credentials still fit a line.
+    Request longest = request("pinhole/1 proxy " + std::string(config::max_name_chars, 'a') +
+                              " [ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535");
+    longest.auth.required = true;
+    ASSERT_TRUE(longest.auth.user.assign(std::string(max_proxy_user_bytes, 'u')).ok());
+    ASSERT_TRUE(longest.auth.password.assign(std::string(max_proxy_password_bytes, 'p')).ok());
+    const std::string line = format(longest);
+    ASSERT_NE(line.rfind("error", 0), 0u) << line;
+    EXPECT_EQ(request(std::string_view(line).substr(0, line.size() - 1)), longest);
+
+    for (const std::string& bad :
+         {"pinhole/1 proxy router"s, "pinhole/1 proxy router 1080 web"s, "pinhole/1 proxy router 1080 auth="s,
+          "pinhole/1 proxy router 1080 auth=61"s, "pinhole/1 proxy router 1080 auth=:61"s,
+          "pinhole/1 proxy router 1080 auth=61:"s, "pinhole/1 proxy router 1080 auth=6:61"s,
+          "pinhole/1 proxy router 1080 auth=6G:61"s, "pinhole/1 proxy router 1080 auth=6A:61"s,
+          "pinhole/1 proxy router 1080 auth=61:62 x"s, "pinhole/1 proxy router 1080 user=61:62"s,
+          "pinhole/1 proxy router 1080 auth=" + std::string(2 * max_proxy_user_bytes + 2, '6') + ":61"}) {
+        EXPECT_TRUE(request_malformed(bad)) << '"' << bad << '"';
+    }
+}
+
 TEST(ControlProtocol, RepliesRoundTrip) {
     EXPECT_EQ(format(ReplyCode::ok, ""), "ok\n");
     EXPECT_EQ(format(ReplyCode::ok, "listening on 127.0.0.1:8080"), "ok listening on 127.0.0.1:8080\n");
