@@ -18,6 +18,22 @@
 
 namespace pinhole::node {
 
+namespace {
+
+// What the agent's reset said (core/overlay/refusal.h), for the command's user.
+std::string dial_failure_text(Errc result) {
+    switch (result) {
+        case Errc::permission: return "the agent's access list does not allow it";
+        case Errc::refused: return "refused at the agent's side (nothing listens there)";
+        case Errc::unreachable: return "the agent cannot reach it (no route, or the name did not resolve)";
+        case Errc::timed_out: return "no answer (the agent, or the destination behind it, is silent)";
+        case Errc::no_space: return "the agent is busy (every stream in use)";
+        default: return describe(result);
+    }
+}
+
+}  // namespace
+
 // One attached command. Owns its control connection until a `connect` hands it to a stream.
 class ControlSession final : public port::TcpEvents,
                              public port::TcpListenEvents,
@@ -282,8 +298,7 @@ void ControlSession::on_accepted(port::TcpListenerId, port::TcpConnectionId conn
 }
 
 void ControlSession::on_dialed(overlay::StreamId stream, Errc result) noexcept {
-    const std::string why = result == Errc::refused ? "the agent refused it (its access list, or the service is down)"
-                                                    : std::string(describe(result));
+    const std::string why = dial_failure_text(result);
     if (connect_stream_ == stream) {
         connect_stream_.reset();
         if (result == Errc::ok) {

@@ -70,7 +70,9 @@ void StreamTable::on_overlay_error(void* arg, err_t error) noexcept {
     StreamTable& table = *stream.table;
     stream.pcb = nullptr;
     if (stream.phase == Phase::dialing) {
-        table.fail_dial(stream, error == ERR_RST ? Errc::refused : Errc::timed_out);
+        const Errc result = error != ERR_RST ? Errc::timed_out
+                            : stream.refusal ? dial_error_for(*stream.refusal) : Errc::refused;
+        table.fail_dial(stream, result);
         return;
     }
     table.counters_.reset_by_overlay++;
@@ -202,6 +204,7 @@ void StreamTable::release(Stream& stream) noexcept {
     stream.peer_netif = nullptr;
     stream.has_socket = false;
     stream.dial_events = nullptr;
+    stream.refusal.reset();
     stream.remote = {};
     stream.local = {};
     stream.to_socket = nullptr;
@@ -226,7 +229,7 @@ void StreamTable::on_connected(port::TcpConnectionId connection, Errc result) no
     stream->has_socket = false;  // the port released it
     counters_.exit_connect_failed++;
     PINHOLE_LOG_INFO(logger_, "exit: {} -> {}: {}", stream->remote, stream->local, result);
-    refuse(stream->remote, stream->local, std::span(stream->syn.data(), stream->syn_bytes));
+    refuse_held(*stream, refusal_for_connect_error(result));
     release(*stream);
 }
 
@@ -275,7 +278,7 @@ void StreamTable::tick() noexcept {
                 PINHOLE_LOG_INFO(logger_, "exit: {} -> {}: no answer within {} ms", stream.remote,
                                  stream.local, settings_.connect_timeout_ms);
                 if (stream.phase != Phase::handshaking) {
-                    refuse(stream.remote, stream.local, std::span(stream.syn.data(), stream.syn_bytes));
+                    refuse_held(stream, Refusal::timed_out);
                 }
                 reset(stream, false);
                 break;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include <lwip/inet_chksum.h>
 #include <lwip/ip.h>
 #include <lwip/pbuf.h>
 #include <lwip/priv/tcp_priv.h>
@@ -28,6 +29,7 @@ struct TcpSegment {
     net::Endpoint destination;
     std::uint32_t sequence = 0;
     std::uint8_t flags = 0;
+    std::span<const std::uint8_t> payload;
 };
 
 std::optional<TcpSegment> parse_tcp_segment(std::span<const std::uint8_t> packet) noexcept {
@@ -60,6 +62,10 @@ std::optional<TcpSegment> parse_tcp_segment(std::span<const std::uint8_t> packet
     segment.destination.port = load_be16(tcp + 2);
     segment.sequence = load_be32(tcp + 4);
     segment.flags = tcp[13];
+    const std::size_t tcp_bytes = static_cast<std::size_t>(tcp[12] >> 4) * 4;
+    if (tcp_bytes >= tcp_header_min_bytes && packet.size() >= header_bytes + tcp_bytes) {
+        segment.payload = packet.subspan(header_bytes + tcp_bytes);
+    }
     return segment;
 }
 
@@ -83,6 +89,10 @@ StreamTable::~StreamTable() {
 
 bool StreamTable::intercept(PeerId peer, netif* peer_netif, std::span<const std::uint8_t> ip_packet) noexcept {
     const std::optional<TcpSegment> segment = parse_tcp_segment(ip_packet);
+    if (segment && (segment->flags & tcp_flag_rst) != 0 && !segment->payload.empty()) {
+        note_refusal(peer, segment->source, segment->destination.port, segment->payload);
+        return false;  // lwIP ends the connection as for any reset
+    }
     if (!segment || (segment->flags & (tcp_flag_syn | tcp_flag_ack | tcp_flag_rst)) != tcp_flag_syn) {
         return false;  // not a new connection: lwIP's
     }
@@ -97,21 +107,21 @@ bool StreamTable::intercept(PeerId peer, netif* peer_netif, std::span<const std:
     }
     if (ip_packet.size() > max_held_syn_bytes) {
         counters_.exit_malformed_syn++;
-        refuse(segment->source, to, ip_packet);
+        refuse(peer_netif, segment->source, to, ip_packet, Refusal::not_allowed);
         return true;
     }
     const acl::Decision decision = policy_.decide(peer, to);
     if (!decision.allowed()) {
         counters_.exit_refused_by_policy++;
         PINHOLE_LOG_INFO(logger_, "exit: refused {} -> {}: {}", segment->source, to, acl::describe(decision.refusal));
-        refuse(segment->source, to, ip_packet);
+        refuse(peer_netif, segment->source, to, ip_packet, Refusal::not_allowed);
         return true;
     }
     Stream* stream = allocate();
     if (stream == nullptr) {
         counters_.refused_stream_limit++;
         PINHOLE_LOG_WARNING(logger_, "exit: refused {} -> {}: all {} streams busy", segment->source, to, max_streams);
-        refuse(segment->source, to, ip_packet);
+        refuse(peer_netif, segment->source, to, ip_packet, Refusal::busy);
         return true;
     }
     stream->peer = peer;
@@ -138,7 +148,7 @@ void StreamTable::start_exit(Stream& stream, const acl::Decision& decision) noex
     if (!started.ok()) {
         counters_.exit_resolve_failed++;
         PINHOLE_LOG_WARNING(logger_, "exit: cannot resolve {}: {}", target.host_name.view(), started.error());
-        refuse(stream.remote, stream.local, std::span(stream.syn.data(), stream.syn_bytes));
+        refuse_held(stream, Refusal::unreachable);
         release(stream);
         return;
     }
@@ -153,7 +163,7 @@ void StreamTable::on_resolved(port::ResolveId id, Errc result, std::span<const n
     if (result != Errc::ok || addresses.empty()) {
         counters_.exit_resolve_failed++;
         PINHOLE_LOG_INFO(logger_, "exit: {} -> {}: name not resolved ({})", found->remote, found->local, result);
-        refuse(found->remote, found->local, std::span(found->syn.data(), found->syn_bytes));
+        refuse_held(*found, Refusal::unreachable);
         release(*found);
         return;
     }
@@ -165,7 +175,7 @@ void StreamTable::connect_exit(Stream& stream, const net::Endpoint& target) noex
     if (!connecting.ok()) {
         counters_.exit_connect_failed++;
         PINHOLE_LOG_INFO(logger_, "exit: {} -> {}: cannot connect: {}", stream.remote, target, connecting.error());
-        refuse(stream.remote, stream.local, std::span(stream.syn.data(), stream.syn_bytes));
+        refuse_held(stream, refusal_for_connect_error(connecting.error()));
         release(stream);
         return;
     }
@@ -182,7 +192,7 @@ void StreamTable::release_held_syn(Stream& stream) noexcept {
     if (syn == nullptr) {
         if (listener != nullptr) drop_listener_user(stream.peer_netif, stream.local);
         PINHOLE_LOG_WARNING(logger_, "exit: {} -> {}: out of lwIP memory", stream.remote, stream.local);
-        refuse(stream.remote, stream.local, std::span(stream.syn.data(), stream.syn_bytes));
+        refuse_held(stream, Refusal::busy);
         reset(stream, false);
         return;
     }
@@ -210,14 +220,46 @@ err_t StreamTable::on_exit_accepted(void* arg, tcp_pcb* pcb, err_t error) noexce
 }
 
 // RST|ACK for a SYN (RFC 9293 3.10.7.1: SEQ 0, ACK = its SEQ + 1), from the address it was
-// sent to, back through the peer's netif.
-void StreamTable::refuse(const net::Endpoint& from, const net::Endpoint& to,
-                         std::span<const std::uint8_t> syn) noexcept {
+// sent to, back through the peer's netif, with the reason as its payload (core/overlay/refusal.h).
+void StreamTable::refuse(netif* peer_netif, const net::Endpoint& from, const net::Endpoint& to,
+                         std::span<const std::uint8_t> syn, Refusal why) noexcept {
     const std::optional<TcpSegment> segment = parse_tcp_segment(syn);
-    if (!segment) return;
+    const std::string_view reason = refusal_payload(why);
+    pbuf* reset = segment ? pbuf_alloc(PBUF_IP, TCP_HLEN + reason.size(), PBUF_RAM) : nullptr;
+    if (reset == nullptr) return;  // the peer's SYN comes again
+    auto* header = static_cast<tcp_hdr*>(reset->payload);
+    header->src = lwip_htons(to.port);
+    header->dest = lwip_htons(from.port);
+    header->seqno = 0;
+    header->ackno = lwip_htonl(segment->sequence + 1);
+    TCPH_HDRLEN_FLAGS_SET(header, TCP_HLEN / 4, TCP_RST | TCP_ACK);
+    header->wnd = 0;
+    header->chksum = 0;
+    header->urgp = 0;
+    std::memcpy(static_cast<std::uint8_t*>(reset->payload) + TCP_HLEN, reason.data(), reason.size());
     const ip_addr_t local = lwip_address(to.address);
     const ip_addr_t remote = lwip_address(from.address);
-    tcp_rst(nullptr, 0, segment->sequence + 1, &local, &remote, to.port, from.port);
+    header->chksum = ip_chksum_pseudo(reset, IP_PROTO_TCP, reset->tot_len, &local, &remote);
+    (void)ip_output_if(reset, &local, &remote, TCP_TTL, 0, IP_PROTO_TCP, peer_netif);  // lost: the SYN comes again
+    pbuf_free(reset);
+}
+
+void StreamTable::refuse_held(Stream& stream, Refusal why) noexcept {
+    refuse(stream.peer_netif, stream.remote, stream.local, std::span(stream.syn.data(), stream.syn_bytes), why);
+}
+
+// A reset with a reason for one of our dials: remembered until lwIP reports the reset.
+void StreamTable::note_refusal(PeerId peer, const net::Endpoint& from, std::uint16_t local_port,
+                               std::span<const std::uint8_t> payload) noexcept {
+    const std::optional<Refusal> refusal = parse_refusal_payload(payload);
+    if (!refusal) return;
+    for (Stream& stream : streams_) {
+        if (stream.phase == Phase::dialing && stream.peer == peer && stream.remote == from && stream.pcb != nullptr &&
+            stream.pcb->local_port == local_port) {
+            stream.refusal = refusal;
+            return;
+        }
+    }
 }
 
 StreamTable::ExitListener* StreamTable::listener_for(netif* peer_netif, const net::Endpoint& local) noexcept {

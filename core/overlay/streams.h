@@ -29,6 +29,7 @@
 #include "core/acl/acl.h"
 #include "core/net/address.h"
 #include "core/overlay/overlay_stack.h"
+#include "core/overlay/refusal.h"
 #include "core/util/log.h"
 #include "core/util/result.h"
 #include "port/clock.h"
@@ -81,8 +82,10 @@ protected:
 class DialEvents {
 public:
     // The overlay connection is open (Errc::ok: the stream takes the local connection over
-    // when this returns, so write any greeting to it now) or failed (refused: the peer reset,
-    // timed_out, no_space...; the local connection stays the caller's).
+    // when this returns, so write any greeting to it now) or failed, with the agent's reason
+    // when its reset named one (core/overlay/refusal.h): permission (its access list), refused
+    // (the destination refused), unreachable, timed_out, no_space (busy); a reset without a
+    // reason is refused. The local connection stays the caller's.
     virtual void on_dialed(StreamId stream, Errc result) noexcept = 0;
 
 protected:
@@ -161,6 +164,7 @@ private:
         bool socket_write_shut = false;
         std::array<std::uint8_t, max_held_syn_bytes> syn{};
         std::uint16_t syn_bytes = 0;
+        std::optional<Refusal> refusal;  // dial: the reason the agent's reset gave
         std::array<std::uint8_t, stream_chunk_bytes> chunk{};
         std::uint16_t chunk_offset = 0;
         std::uint16_t chunk_bytes = 0;  // read from the socket, not yet taken by lwIP
@@ -179,7 +183,11 @@ private:
     void start_exit(Stream& stream, const acl::Decision& decision) noexcept;
     void connect_exit(Stream& stream, const net::Endpoint& target) noexcept;
     void release_held_syn(Stream& stream) noexcept;
-    void refuse(const net::Endpoint& from, const net::Endpoint& to, std::span<const std::uint8_t> syn) noexcept;
+    void refuse(netif* peer_netif, const net::Endpoint& from, const net::Endpoint& to,
+                std::span<const std::uint8_t> syn, Refusal why) noexcept;
+    void refuse_held(Stream& stream, Refusal why) noexcept;
+    void note_refusal(PeerId peer, const net::Endpoint& from, std::uint16_t local_port,
+                      std::span<const std::uint8_t> payload) noexcept;
     [[nodiscard]] ExitListener* listener_for(netif* peer_netif, const net::Endpoint& local) noexcept;
     void drop_listener_user(netif* peer_netif, const net::Endpoint& local) noexcept;
     static err_t on_exit_accepted(void* arg, tcp_pcb* pcb, err_t error) noexcept;

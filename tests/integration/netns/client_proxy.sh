@@ -6,8 +6,9 @@
 #   - --socks5-hostname with a service name (a name without a dot is one of the agent's services);
 #   - a second proxy demanding a user name and password: the right ones pass, a wrong password
 #     is refused by the proxy (curl says so), no credentials are refused too;
-#   - refusals carry SOCKS5 reply codes: a port the agent's access list does not allow, a
-#     service the agent does not publish, a name with a dot (not resolved at the agent yet).
+#   - refusals carry SOCKS5 reply codes from the agent's true outcome (the reason in its RST):
+#     a port its access list does not allow (2), a LAN port nothing listens on (5), a service
+#     the agent does not publish (4), a name with a dot (4, not resolved at the agent yet).
 set -euo pipefail
 PH_NAME=client_proxy
 # shellcheck source=lib.sh
@@ -38,7 +39,7 @@ ph_http_server l lan "$lan_host" 80
 ph_agent_yaml "$ph_dir/agent.yaml" --key a --port 51821 --address "$a4/32" \
   --service web=127.0.0.1:8080 --service secret=127.0.0.1:8081 \
   --peer client --pub c --allowed "$c6/128" --allowed "$c4/32" \
-  --allow web --allow "$lan_host:80"
+  --allow web --allow "$lan_host:80-81"
 ph_agent_yaml "$ph_dir/client.yaml" --key c --port 51820 --address "$c4/32" \
   --peer agent --pub a --endpoint 198.51.100.2:51821 \
   --allowed "$a6/128" --allowed "$a4/32" --allowed 203.0.113.0/24
@@ -87,8 +88,10 @@ through socks5://127.0.0.1:1080 "http://$lan_host/" "$(ph_page lan)"
 through socks5h://127.0.0.1:1080 "http://web/" "$(ph_page web)"
 
 ph_log "refusals and their SOCKS5 codes"
-# curl ends its message with the reply code: (5) connection refused, (4) host unreachable.
-refused socks5://127.0.0.1:1080 "http://$a4:8081/" "\\(5\\)"
+# curl ends its message with the reply code, the agent's true outcome (its reset names it):
+# (2) not allowed by its access list, (5) connection refused, (4) host unreachable.
+refused socks5://127.0.0.1:1080 "http://$a4:8081/" "\\(2\\)"
+refused socks5://127.0.0.1:1080 "http://$lan_host:81/" "\\(5\\)"
 refused socks5h://127.0.0.1:1080 "http://secret/" "\\(4\\)"
 refused socks5h://127.0.0.1:1080 "http://printer.lan/" "\\(4\\)"
 grep -q "host names are not resolved at the agent yet" "$ph_dir/proxy-open.log" ||
