@@ -6,6 +6,7 @@
 #include <lwip/tcp.h>
 
 #include "core/overlay/streams.h"
+#include "core/proxy/proxy_protocol.h"
 #include "core/util/time.h"
 
 namespace pinhole::overlay {
@@ -213,16 +214,32 @@ void StreamTable::release(Stream& stream) noexcept {
     stream.socket_finished = false;
     stream.socket_write_shut = false;
     stream.syn_bytes = 0;
+    stream.proxy_v2 = false;
     stream.chunk_offset = 0;
     stream.chunk_bytes = 0;
 }
 
 // ---- the socket side's events ---------------------------------------------------------------
 
+// The service hears who the peer is before anything of the peer's (core/proxy/proxy_protocol.h).
+// The connection is new, so its socket takes the few bytes at once; if not, the peer is refused.
+bool StreamTable::send_proxy_header(Stream& stream) noexcept {
+    std::array<std::uint8_t, proxy::proxy_v2_max_bytes> header{};
+    const Result<std::size_t> encoded = proxy::encode_proxy_v2(stream.remote, stream.local, header);
+    const Result<std::size_t> written =
+        encoded.ok() ? ports_.tcp.write(stream.socket, std::span(header.data(), encoded.value())) : encoded.error();
+    if (written.ok() && written.value() == encoded.value()) return true;
+    PINHOLE_LOG_WARNING(logger_, "exit: {} -> {}: cannot send the PROXY v2 header", stream.remote, stream.local);
+    refuse_held(stream, Refusal::busy);
+    reset(stream, false);
+    return false;
+}
+
 void StreamTable::on_connected(port::TcpConnectionId connection, Errc result) noexcept {
     Stream* stream = find_socket(connection);
     if (stream == nullptr || stream->phase != Phase::connecting) return;
     if (result == Errc::ok) {
+        if (stream->proxy_v2 && !send_proxy_header(*stream)) return;
         release_held_syn(*stream);
         return;
     }

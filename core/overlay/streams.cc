@@ -136,6 +136,7 @@ bool StreamTable::intercept(PeerId peer, netif* peer_netif, std::span<const std:
 
 void StreamTable::start_exit(Stream& stream, const acl::Decision& decision) noexcept {
     stream.deadline_ms = deadline_after(now_ms(), settings_.connect_timeout_ms);
+    stream.proxy_v2 = decision.service != nullptr && decision.service->proxy_protocol == config::ProxyProtocol::v2;
     const config::HostPort& target = decision.target;
     if (target.host_name.size() == 0) {
         connect_exit(stream, target.endpoint);

@@ -165,6 +165,7 @@ private:
         std::array<std::uint8_t, max_held_syn_bytes> syn{};
         std::uint16_t syn_bytes = 0;
         std::optional<Refusal> refusal;  // dial: the reason the agent's reset gave
+        bool proxy_v2 = false;           // exit: the service wants a PROXY v2 header first
         std::array<std::uint8_t, stream_chunk_bytes> chunk{};
         std::uint16_t chunk_offset = 0;
         std::uint16_t chunk_bytes = 0;  // read from the socket, not yet taken by lwIP
@@ -202,6 +203,7 @@ private:
     [[nodiscard]] bool push_chunk(Stream& stream) noexcept;
     void finish_if_done(Stream& stream) noexcept;
     void fail_dial(Stream& stream, Errc result) noexcept;
+    [[nodiscard]] bool send_proxy_header(Stream& stream) noexcept;
     void reset(Stream& stream, bool by_overlay) noexcept;
     void release(Stream& stream) noexcept;
 

@@ -6,6 +6,8 @@
 #   - --socks5-hostname with a service name (a name without a dot is one of the agent's services);
 #   - a second proxy demanding a user name and password: the right ones pass, a wrong password
 #     is refused by the proxy (curl says so), no credentials are refused too;
+#   - a service with `proxy_protocol: v2` (nginx with `listen ... proxy_protocol`, answering
+#     with $proxy_protocol_addr) sees the client node's overlay address, not the agent's;
 #   - refusals carry SOCKS5 reply codes from the agent's true outcome (the reason in its RST):
 #     a port its access list does not allow (2), a LAN port nothing listens on (5), a service
 #     the agent does not publish (4), a name with a dot (4, not resolved at the agent yet).
@@ -36,10 +38,31 @@ c6=$(ph_overlay6 c)
 ph_http_server a web 127.0.0.1 8080
 ph_http_server a secret 127.0.0.1 8081
 ph_http_server l lan "$lan_host" 80
+# nginx as a service that reads the PROXY v2 header and says whom it names.
+mkdir -p "$ph_dir/nginx"
+cat >"$ph_dir/nginx/nginx.conf" <<NGINX
+daemon off;
+pid $ph_dir/nginx/nginx.pid;
+error_log $ph_dir/nginx/error.log;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path $ph_dir/nginx; proxy_temp_path $ph_dir/nginx; fastcgi_temp_path $ph_dir/nginx;
+  uwsgi_temp_path $ph_dir/nginx; scgi_temp_path $ph_dir/nginx;
+  server {
+    listen 127.0.0.1:8090 proxy_protocol;
+    location / { return 200 "client \$proxy_protocol_addr port \$proxy_protocol_port server \$proxy_protocol_server_addr:\$proxy_protocol_server_port\n"; }
+  }
+}
+NGINX
+ip netns exec "$(ph_ns a)" nginx -c "$ph_dir/nginx/nginx.conf" -e "$ph_dir/nginx/error.log" >/dev/null 2>&1 &
+ph_track_pid $! "nginx"
+ph_wait 10 "nginx (proxy_protocol) on 127.0.0.1:8090" ph_tcp_bound a 8090
 ph_agent_yaml "$ph_dir/agent.yaml" --key a --port 51821 --address "$a4/32" \
-  --service web=127.0.0.1:8080 --service secret=127.0.0.1:8081 \
+  --service web=127.0.0.1:8080 --service secret=127.0.0.1:8081 --service pp=127.0.0.1:8090 \
   --peer client --pub c --allowed "$c6/128" --allowed "$c4/32" \
-  --allow web --allow "$lan_host:80-81"
+  --allow web --allow pp --allow "$lan_host:80-81"
+sed -i 's|^  pp: .*|  pp: {target: "127.0.0.1:8090", proxy_protocol: v2}|' "$ph_dir/agent.yaml"
 ph_agent_yaml "$ph_dir/client.yaml" --key c --port 51820 --address "$c4/32" \
   --peer agent --pub a --endpoint 198.51.100.2:51821 \
   --allowed "$a6/128" --allowed "$a4/32" --allowed 203.0.113.0/24
@@ -86,6 +109,13 @@ through socks5://127.0.0.1:1080 "http://[$a6]:8080/" "$(ph_page web)"
 through socks5://127.0.0.1:1080 "http://$a4:8080/" "$(ph_page web)"
 through socks5://127.0.0.1:1080 "http://$lan_host/" "$(ph_page lan)"
 through socks5h://127.0.0.1:1080 "http://web/" "$(ph_page web)"
+
+ph_log "PROXY v2: the service sees the client node's overlay address"
+ph_exec c curl -gsS --max-time 15 -x socks5h://127.0.0.1:1080 -o "$ph_dir/pp.out" http://pp/ 2>"$ph_dir/curl.err" ||
+  ph_fail "expected curl to reach the PROXY v2 service: $(cat "$ph_dir/curl.err")"
+grep -q "^client $c6 port [0-9]* server $a6:8090\$" "$ph_dir/pp.out" ||
+  ph_fail "expected nginx to read client $c6 and server $a6:8090 from the PROXY v2 header, it says: $(cat "$ph_dir/pp.out")"
+ph_log "nginx read: $(cat "$ph_dir/pp.out")"
 
 ph_log "refusals and their SOCKS5 codes"
 # curl ends its message with the reply code, the agent's true outcome (its reset names it):
