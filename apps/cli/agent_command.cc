@@ -35,6 +35,8 @@
 #include "core/overlay/overlay_stack.h"
 #include "core/overlay/service_directory.h"
 #include "core/overlay/streams.h"
+#include "core/overlay/udp_exit.h"
+#include "core/overlay/udp_flows.h"
 #include "core/relay/relay_client.h"
 #include "core/time/wall_clock.h"
 #include "core/util/format.h"
@@ -165,6 +167,8 @@ public:
           logger_(platform.platform().log, port::LogLevel::info),
           streams_(overlay_, {platform.platform().tcp, platform.platform().resolver, clock_}, *this, logger_, {}),
           directory_(overlay_, *this, clock_),
+          udp_exit_(overlay_, platform.platform().udp, clock_, *this, logger_, {}),
+          udp_flows_(overlay_),
           control_(platform.loop(), platform.posix_tcp(), *this) {
         if (config.has_gateway) {
             relay_ = std::make_unique<relay::RelayClient>(
@@ -186,6 +190,8 @@ public:
     overlay::StreamTable& streams() override { return streams_; }
     overlay::ServiceDirectory& directory() override { return directory_; }
     port::Clock& clock() override { return clock_; }
+    port::Udp& udp() override { return platform_.platform().udp; }
+    overlay::UdpFlows& udp_flows() override { return udp_flows_; }
     std::vector<std::string> status_lines() override;
     void stop() override { stopping_ = true; }
 
@@ -228,7 +234,7 @@ private:
         overlay_.deliver(peer, ip_packet);
     }
     bool expects_source(wireguard::PeerId peer, const net::IpAddress& source) noexcept override {
-        return streams_.expects_source(peer, source);
+        return streams_.expects_source(peer, source) || udp_flows_.expects_source(peer, source);
     }
     void send_packet(wireguard::PeerId peer, std::span<const std::uint8_t> ip_packet) noexcept override {
         (void)device_.send(peer, ip_packet, clock_.monotonic_ms(), wall());  // refusals are counted
@@ -253,6 +259,8 @@ private:
     Logger logger_;
     overlay::StreamTable streams_;  // after the overlay: it intercepts the overlay's packets
     overlay::ServiceDirectory directory_;
+    overlay::UdpExit udp_exit_;      // after the overlay: it intercepts its UDP packets
+    overlay::UdpFlows udp_flows_;    // `forward-udp`'s flows
     node::ControlServer control_;
     std::unique_ptr<relay::RelayClient> relay_;  // with a gateway in the config
     std::vector<net::IpAddress> local_addresses_;  // the device's own, for the access lists
@@ -423,6 +431,7 @@ void Agent::run() {
         device_.tick(clock_.monotonic_ms(), wall());
         sys_check_timeouts();
         streams_.tick();
+        udp_exit_.tick();
         directory_.tick();
         if (relay_ != nullptr) relay_->tick();
         control_.collect();
@@ -513,6 +522,13 @@ std::vector<std::string> Agent::status_lines() {
         streams_.open_streams(), streams.exit_opened, streams.exit_refused_by_policy, streams.exit_connect_failed,
         streams.refused_stream_limit, streams.dial_opened, streams.dial_failed, streams.bytes_to_socket,
         streams.bytes_to_overlay, streams.reset_by_overlay, streams.reset_by_socket, streams.idle_timeouts));
+    const overlay::UdpExitCounters& exit = udp_exit_.counters();
+    const overlay::UdpFlowCounters& flows = udp_flows_.counters();
+    lines.push_back(formatted(
+        "status: udp exit {} flows open, {} opened, {} refused by the access list, {} datagrams out, {} back, "
+        "{} dropped (no flow slot), {} expired; udp flows {} opened, {} sent, {} received",
+        udp_exit_.open_flows(), exit.flows_opened, exit.refused_by_policy, exit.datagrams_out, exit.datagrams_back,
+        exit.dropped_no_flow_slot, exit.flows_expired, flows.opened, flows.datagrams_sent, flows.datagrams_received));
     for (const PeerState& peer : peers_) {
         const wireguard::PeerCounters* counters = device_.peer_counters(peer.id);
         if (counters == nullptr) continue;

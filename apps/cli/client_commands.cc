@@ -360,8 +360,17 @@ int connect(Arguments arguments) {
 }
 
 int forward(Arguments arguments) {
-    const auto options = parse_options("forward", arguments, 3,
-                                       "usage: pinhole forward [-c FILE] AGENT [ADDR:]PORT SERVICE|HOST:PORT");
+    std::vector<char*> rest;
+    bool udp = false;
+    for (char* argument : arguments) {
+        if (std::string_view(argument) == "-u") {
+            udp = true;
+        } else {
+            rest.push_back(argument);
+        }
+    }
+    const auto options = parse_options("forward", Arguments(rest), 3,
+                                       "usage: pinhole forward [-c FILE] [-u] AGENT [ADDR:]PORT SERVICE|HOST:PORT");
     if (!options) return 2;
     const auto agent = agent_name("forward", options->positional[0]);
     const Result<net::Endpoint> listen = node::parse_listen(options->positional[1]);
@@ -371,7 +380,7 @@ int forward(Arguments arguments) {
     const int fd = attach_listening("forward", options->config_path);
     if (fd < 0) return 1;
     node::Request request;
-    request.command = node::Command::forward;
+    request.command = udp ? node::Command::forward_udp : node::Command::forward;
     request.agent = *agent;
     request.target = *target;
     request.listen = listen.value();

@@ -15,7 +15,8 @@ namespace {
 constexpr std::size_t max_request_tokens = 5;
 constexpr std::size_t max_port_digits = 5;
 constexpr std::size_t max_host_label_chars = 63;  // RFC 1035 §2.3.4
-constexpr std::array<std::string_view, 5> command_names = {"connect", "forward", "status", "down", "proxy"};
+constexpr std::array<std::string_view, 6> command_names = {"connect", "forward", "status", "down", "proxy",
+                                                           "forward-udp"};
 constexpr std::string_view auth_prefix = "auth=";
 // The longest TARGET: a host name, ':' and a port.
 constexpr std::size_t target_text_bytes = config::max_host_name_chars + 1 + max_port_digits;
@@ -174,7 +175,8 @@ std::optional<Command> command_named(std::string_view name) noexcept {
 bool token_count_fits(Command command, std::size_t count) noexcept {
     switch (command) {
         case Command::connect: return count == 4;
-        case Command::forward: return count == 5;
+        case Command::forward:
+        case Command::forward_udp: return count == 5;
         case Command::proxy: return count == 4 || count == 5;
         case Command::status:
         case Command::down: break;
@@ -317,7 +319,8 @@ Result<Request> parse_request(std::string_view line) noexcept {
     if (!overlay::is_valid_name(tokens.items[2]) || !request.agent.assign(tokens.items[2]).ok()) {
         return Errc::malformed;
     }
-    if (request.command == Command::forward || request.command == Command::proxy) {
+    if (request.command == Command::forward || request.command == Command::forward_udp ||
+        request.command == Command::proxy) {
         const Result<net::Endpoint> listen = parse_listen(tokens.items[3]);
         if (!listen.ok()) return Errc::malformed;
         request.listen = listen.value();

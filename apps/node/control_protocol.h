@@ -5,6 +5,7 @@
 //
 //   pinhole/1 connect AGENT TARGET
 //   pinhole/1 forward AGENT LISTEN TARGET
+//   pinhole/1 forward-udp AGENT LISTEN TARGET
 //   pinhole/1 proxy AGENT LISTEN [auth=USER_HEX:PASSWORD_HEX]
 //   pinhole/1 status
 //   pinhole/1 down
@@ -41,7 +42,7 @@ inline constexpr std::string_view control_protocol_tag = "pinhole/1";
 // A line with its LF; the line parsers take it without.
 inline constexpr std::size_t control_line_max_bytes = 512;
 
-enum class Command : std::uint8_t { connect, forward, status, down, proxy };
+enum class Command : std::uint8_t { connect, forward, status, down, proxy, forward_udp };
 
 inline constexpr std::size_t max_proxy_user_bytes = 64;
 inline constexpr std::size_t max_proxy_password_bytes = 96;  // the longest line still fits
@@ -68,7 +69,7 @@ struct Request {
     Command command = Command::status;
     config::Name agent;     // connect, forward
     Target target;          // connect, forward
-    net::Endpoint listen;   // forward, proxy
+    net::Endpoint listen;   // forward, forward-udp, proxy
     ProxyAuth auth;         // proxy
     friend bool operator==(const Request&, const Request&) = default;
 };

@@ -14,6 +14,7 @@
 #include <map>
 
 #include "core/proxy/socks5_server.h"
+#include "core/proxy/udp_forward.h"
 #include "core/util/format.h"
 
 namespace pinhole::node {
@@ -58,6 +59,7 @@ public:
     void on_socks_abandoned(port::TcpConnectionId connection) noexcept override;
     void tick() {
         if (socks_) socks_->tick();
+        if (udp_forward_) udp_forward_->tick();
     }
 
 private:
@@ -65,6 +67,7 @@ private:
     void handle(const Request& request);
     void destination_known(const net::Endpoint& destination);
     void start_proxy();
+    void start_udp_forward();
     void socks_dial(port::TcpConnectionId connection, const net::Endpoint& destination);
     void socks_service_found(port::TcpConnectionId connection, Errc result, const overlay::ServiceList& services,
                              std::string_view name);
@@ -93,6 +96,7 @@ private:
     };
     std::map<std::uint32_t, SocksLookup> socks_lookups_;
     std::map<overlay::StreamId, port::TcpConnectionId> socks_dials_;
+    std::unique_ptr<proxy::UdpForward> udp_forward_;  // `forward-udp`
 };
 
 ControlSession::~ControlSession() {
@@ -108,6 +112,7 @@ ControlSession::~ControlSession() {
         tcp().close(connection, true);
     }
     socks_.reset();  // closes the connections still negotiating
+    udp_forward_.reset();
     if (listener_) tcp().close_listener(*listener_);
     if (control_) tcp().close(*control_, false);
 }
@@ -253,6 +258,10 @@ void ControlSession::on_directory(std::uint32_t query, Errc result, const overla
 
 void ControlSession::destination_known(const net::Endpoint& destination) {
     destination_ = destination;
+    if (request_.command == Command::forward_udp) {
+        start_udp_forward();
+        return;
+    }
     if (request_.command == Command::connect) {
         const Result<overlay::StreamId> stream = server_.node().streams().dial(peer_, destination, *control_, *this);
         if (!stream.ok()) {
@@ -326,6 +335,25 @@ void ControlSession::on_dialed(overlay::StreamId stream, Errc result) noexcept {
         return;
     }
     reply(ReplyCode::info, "stream " + std::to_string(stream) + " open");
+}
+
+// ---- forward-udp: a local UDP socket whose senders each get a flow to the destination --------
+
+void ControlSession::start_udp_forward() {
+    NodeControl& node = server_.node();
+    udp_forward_ = std::make_unique<proxy::UdpForward>(proxy::UdpForward::Ports{node.udp(), node.clock()},
+                                                       node.udp_flows(), peer_, destination_);
+    const Result<net::Endpoint> at = udp_forward_->open(request_.listen);
+    if (!at.ok()) {
+        udp_forward_.reset();
+        reply(ReplyCode::unreachable, std::string("cannot listen there (UDP): ") + describe(at.error()));
+        finish();
+        return;
+    }
+    std::array<char, 128> text{};
+    const std::size_t length = format_to(text, "listening on {} (UDP), to {}", at.value(), destination_);
+    reply(ReplyCode::ok, std::string_view(text.data(), length));
+    state_ = State::forwarding;
 }
 
 // ---- proxy: a SOCKS5 server whose connections exit at the agent ----------------------------

@@ -14,8 +14,10 @@
 #include "apps/node/control_protocol.h"
 #include "core/overlay/service_directory.h"
 #include "core/overlay/streams.h"
+#include "core/overlay/udp_flows.h"
 #include "port/posix/event_loop.h"
 #include "port/posix/tcp.h"
+#include "port/udp.h"
 
 namespace pinhole::node {
 
@@ -27,6 +29,8 @@ public:
     [[nodiscard]] virtual overlay::StreamTable& streams() = 0;
     [[nodiscard]] virtual overlay::ServiceDirectory& directory() = 0;
     [[nodiscard]] virtual port::Clock& clock() = 0;
+    [[nodiscard]] virtual port::Udp& udp() = 0;
+    [[nodiscard]] virtual overlay::UdpFlows& udp_flows() = 0;
     [[nodiscard]] virtual std::vector<std::string> status_lines() = 0;
     virtual void stop() = 0;
 

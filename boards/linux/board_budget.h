@@ -9,7 +9,8 @@
 #define PINHOLE_BUDGET_MAX_STREAMS 32           /* concurrent overlay TCP connections */
 #define PINHOLE_BUDGET_OVERLAY_MTU_BYTES 1420   /* WireGuard's default; config may lower it */
 #define PINHOLE_BUDGET_TCP_WINDOW_BYTES (256 * 1024)
-#define PINHOLE_BUDGET_MAX_UDP_SOCKETS 8
+#define PINHOLE_BUDGET_MAX_UDP_FLOWS 64         /* UDP through the exit or a forward -u */
+#define PINHOLE_BUDGET_MAX_UDP_SOCKETS (PINHOLE_BUDGET_MAX_UDP_FLOWS + 16)
 #define PINHOLE_BUDGET_MAX_TCP_CONNECTIONS 256  /* outgoing: to the gateway and to services */
 #define PINHOLE_BUDGET_MAX_RESOLUTIONS 16      /* name resolutions in flight */
 #define PINHOLE_BUDGET_MBEDTLS_ARENA_BYTES (96 * 1024)  /* TLS to the gateway: records, handshake, CA */

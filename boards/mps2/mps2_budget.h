@@ -8,6 +8,7 @@
 #define PINHOLE_BUDGET_MAX_STREAMS 4
 #define PINHOLE_BUDGET_OVERLAY_MTU_BYTES 1420
 #define PINHOLE_BUDGET_TCP_WINDOW_BYTES (8 * 1024)
+#define PINHOLE_BUDGET_MAX_UDP_FLOWS 2
 #define PINHOLE_BUDGET_MAX_UDP_SOCKETS 4
 #define PINHOLE_BUDGET_MAX_TCP_CONNECTIONS 8  /* outgoing: to the gateway and to services */
 #define PINHOLE_BUDGET_MAX_RESOLUTIONS 2      /* name resolutions in flight */

@@ -277,6 +277,9 @@ void OverlayStack::deliver(PeerId peer, std::span<const std::uint8_t> ip_packet)
         return;
     }
     if (interceptor_ != nullptr && interceptor_->intercept(peer, &peer_netif->lwip_netif, ip_packet)) return;
+    if (datagram_interceptor_ != nullptr && datagram_interceptor_->intercept(peer, &peer_netif->lwip_netif, ip_packet)) {
+        return;
+    }
     const auto length = static_cast<u16_t>(ip_packet.size());
     pbuf* packet = pbuf_alloc(PBUF_RAW, length, PBUF_POOL);
     if (packet == nullptr) {

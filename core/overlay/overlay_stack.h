@@ -108,6 +108,8 @@ public:
     // With an interceptor (the node's StreamTable) every peer netif takes TCP to any destination
     // (lwIP patch boards/deps/patches/lwip/0001): the exit proxy. Without one, only our own.
     void set_interceptor(OverlayInterceptor* interceptor) noexcept { interceptor_ = interceptor; }
+    // The UDP exit (core/overlay/udp_exit.h) sees every packet the interceptor did not take.
+    void set_datagram_interceptor(OverlayInterceptor* interceptor) noexcept { datagram_interceptor_ = interceptor; }
     // Hands `packet` to lwIP on `lwip_netif` (deliver() and the exit's released SYNs).
     [[nodiscard]] err_t input(netif* lwip_netif, pbuf* packet) noexcept;
     // The lwIP netif of `peer`, to bind connections to it; nullptr for an unknown peer.
@@ -174,6 +176,7 @@ private:
 
     OverlayOutput& output_;
     OverlayInterceptor* interceptor_ = nullptr;
+    OverlayInterceptor* datagram_interceptor_ = nullptr;
     // lwIP's accept-any hooks run before lwIP has parsed the IPv4 header: input() notes here
     // whether the packet it hands over is TCP (the only protocol the exit takes).
     bool input_is_tcp_ = false;

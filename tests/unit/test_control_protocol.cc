@@ -99,6 +99,8 @@ TEST(ControlProtocol, RequestsRoundTrip) {
                       "pinhole/1 forward router 0.0.0.0:8080 nas.local:5000");
     expect_round_trip("pinhole/1 forward a [::1]:65535 10.0.0.1:1",
                       "pinhole/1 forward a [::1]:65535 10.0.0.1:1");
+    expect_round_trip("pinhole/1 forward-udp router 5353 dns", "pinhole/1 forward-udp router 127.0.0.1:5353 dns");
+    expect_round_trip("pinhole/1 forward-udp router 0 10.0.0.1:53", "pinhole/1 forward-udp router 127.0.0.1:0 10.0.0.1:53");
 }
 
 TEST(ControlProtocol, ParsesTargets) {

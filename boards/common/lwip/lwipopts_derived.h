@@ -55,7 +55,8 @@
 /* The built-in services' listeners, and one per exit destination waiting for its handshake. */
 #define MEMP_NUM_TCP_PCB_LISTEN (PINHOLE_BUDGET_MAX_STREAMS + 4)
 #define MEMP_NUM_TCP_SEG (PINHOLE_BUDGET_MAX_STREAMS * TCP_SND_QUEUELEN)
-#define MEMP_NUM_UDP_PCB 8
+/* The node's own UDP services, and one per client-side UDP flow. */
+#define MEMP_NUM_UDP_PCB (8 + PINHOLE_BUDGET_MAX_UDP_FLOWS)
 /* Every stream's full receive window fits in the pool at once, plus headroom for ACKs and UDP. */
 #define PBUF_POOL_SIZE (PINHOLE_BUDGET_MAX_STREAMS * (TCP_WND / TCP_MSS + 1) + 16)
 /* Outgoing segments are PBUF_RAM from lwIP's heap: room for every stream's send buffer. */
