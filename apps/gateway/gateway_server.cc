@@ -24,6 +24,7 @@ namespace {
 constexpr std::uint32_t handshake_timeout_ms = 5'000;
 constexpr std::uint32_t idle_timeout_ms = 30'000;  // nodes ping every 5 s
 constexpr std::uint8_t tls_handshake_record = 0x16;
+constexpr std::uint32_t undeliverable_notice_interval_ms = 10'000;
 
 template <typename... Arguments>
 void log_line(std::string_view format, const Arguments&... arguments) {
@@ -52,6 +53,8 @@ struct GatewayServer::Channel {
     std::uint32_t deadline_ms = 0;  // handshake deadline, then idle deadline
     std::vector<std::uint8_t> received;
     std::deque<std::uint8_t> unsent;  // sealed messages; bounded by limits.channel_buffer_bytes
+    bool has_told_undeliverable = false;
+    std::uint32_t told_undeliverable_ms = 0;
 };
 
 GatewayServer::GatewayServer(posix::EventLoop& loop, const keys::KeyPair& key, AuthorizedKeys authorized,
@@ -316,11 +319,13 @@ void GatewayServer::handle_frame(Channel& channel, std::span<std::uint8_t> bytes
 void GatewayServer::relay(Channel& from, const crypto::X25519Key& to, std::span<const std::uint8_t> datagram) {
     if (!authorized_.may_relay(from.key, to)) {
         counters_.dropped_not_authorized++;
+        tell_undeliverable(from, to, relay::ErrorCode::not_authorized, "not in reach (authorized_keys)");
         return;
     }
     const auto target = by_key_.find(to);
     if (target == by_key_.end()) {
         counters_.dropped_offline++;
+        tell_undeliverable(from, to, relay::ErrorCode::peer_offline, "not connected to this gateway");
         return;
     }
     std::array<std::uint8_t, relay::max_frame_bytes> frame{};
@@ -330,14 +335,34 @@ void GatewayServer::relay(Channel& from, const crypto::X25519Key& to, std::span<
     send_frame(*target->second, std::span(frame.data(), encoded.value()));
 }
 
+// Why a node's datagram went nowhere, at most once per undeliverable_notice_interval_ms per
+// channel: a log line here and an error frame there (the node logs it), not one per datagram.
+void GatewayServer::tell_undeliverable(Channel& from, const crypto::X25519Key& to, relay::ErrorCode code,
+                                       std::string_view why) {
+    const std::uint32_t now = clock_.monotonic_ms();
+    if (from.has_told_undeliverable && elapsed_ms(now, from.told_undeliverable_ms) < undeliverable_notice_interval_ms) {
+        return;
+    }
+    from.has_told_undeliverable = true;
+    from.told_undeliverable_ms = now;
+    const std::string text = key_text(to) + " " + std::string(why);
+    log_line("node {}: a datagram for {}", std::string_view(from.name), std::string_view(text));
+    std::array<std::uint8_t, relay::max_frame_bytes> frame{};
+    const Result<std::size_t> error = relay::encode_error(code, text, frame);
+    if (error.ok()) send_frame(from, std::span(frame.data(), error.value()));
+}
+
 void GatewayServer::send_frame(Channel& channel, std::span<const std::uint8_t> frame) {
-    std::array<std::uint8_t, relay::length_prefix_bytes + relay::max_transport_message_bytes> sealed{};
-    const Result<std::size_t> length = channel.session.seal(frame, sealed);
-    if (!length.ok()) return;
-    if (channel.unsent.size() + length.value() > limits_.channel_buffer_bytes) {
+    // Checked before sealing: a sealed message not sent would leave a gap in the session's
+    // counter, and the node would (rightly) end the channel.
+    const std::size_t sealed_bytes = relay::length_prefix_bytes + frame.size() + noise::tag_bytes;
+    if (channel.unsent.size() + sealed_bytes > limits_.channel_buffer_bytes) {
         counters_.dropped_buffer_full++;  // a slow receiver: drop, never grow
         return;
     }
+    std::array<std::uint8_t, relay::length_prefix_bytes + relay::max_transport_message_bytes> sealed{};
+    const Result<std::size_t> length = channel.session.seal(frame, sealed);
+    if (!length.ok()) return;
     channel.unsent.insert(channel.unsent.end(), sealed.begin(), sealed.begin() + static_cast<std::ptrdiff_t>(length.value()));
     flush(channel);
 }

@@ -17,6 +17,7 @@
 #include "config/schema.h"
 #include "core/keys/keys.h"
 #include "core/relay/channel_session.h"
+#include "core/relay/frames.h"
 #include "port/posix/event_loop.h"
 #include "port/posix/services.h"
 
@@ -68,6 +69,7 @@ private:
     void relay(Channel& from, const crypto::X25519Key& to, std::span<const std::uint8_t> datagram);
     void send_frame(Channel& channel, std::span<const std::uint8_t> frame);
     void send_presence(const crypto::X25519Key& key, bool up);
+    void tell_undeliverable(Channel& from, const crypto::X25519Key& to, relay::ErrorCode code, std::string_view why);
     void tell_present_peers(Channel& channel);
     void flush(Channel& channel);
     void close(Channel& channel, const std::string& why);

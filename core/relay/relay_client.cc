@@ -24,6 +24,13 @@ RelayClient::RelayClient(Ports ports, const keys::KeyPair& node, const config::N
     }
 }
 
+// Closed during our handshake, the gateway refused it: the usual reasons are named.
+const char* RelayClient::closed_reason() const noexcept {
+    if (phase_ != Phase::handshaking) return "the gateway closed the channel";
+    return "the gateway closed the channel during the handshake (its key is not gateway.public_key, or this "
+           "node's key is not in its authorized_keys: see the gateway's log)";
+}
+
 const char* RelayClient::transport_description() const noexcept {
     if (!uses_tls_) return "tcp";
     if (gateway_.has_cert_sha256) return "tls, certificate pinned";
@@ -145,7 +152,7 @@ void RelayClient::read_messages() noexcept {
         const Result<std::size_t> got = transport_read(std::span(received_).subspan(received_bytes_));
         if (!got.ok() && got.error() == Errc::would_block) return;
         if (!got.ok() || got.value() == 0) {
-            fail("the gateway closed the channel", got.ok() ? Errc::closed : got.error());
+            fail(closed_reason(), got.ok() ? Errc::closed : got.error());
             return;
         }
         received_bytes_ += got.value();
@@ -232,12 +239,14 @@ void RelayClient::send(const crypto::X25519Key& peer, std::span<const std::uint8
 }
 
 void RelayClient::send_frame(std::span<const std::uint8_t> frame) noexcept {
-    const Result<std::size_t> sealed = session_.seal(frame, scratch_);
-    if (!sealed.ok()) return;
-    if (unsent_.writable_bytes() < sealed.value()) {
+    // Checked before sealing: a sealed message not sent would leave a gap in the session's
+    // counter, and the gateway would (rightly) end the channel.
+    if (unsent_.writable_bytes() < length_prefix_bytes + frame.size() + noise::tag_bytes) {
         counters_.dropped_buffer_full++;  // the gateway is slow: drop, never grow
         return;
     }
+    const Result<std::size_t> sealed = session_.seal(frame, scratch_);
+    if (!sealed.ok()) return;
     (void)queue(std::span(scratch_.data(), sealed.value()));
     flush();
 }
@@ -271,7 +280,7 @@ void RelayClient::on_writable(port::TcpConnectionId connection) noexcept {
 void RelayClient::on_closed(port::TcpConnectionId connection, Errc reason) noexcept {
     if (!has_connection_ || connection != connection_) return;
     has_connection_ = false;  // the port released it
-    fail("the channel to the gateway closed", reason);
+    fail(closed_reason(), reason);
 }
 
 #if PINHOLE_BOARD_HAS_TLS

@@ -105,6 +105,7 @@ private:
     void connect_to(const net::Endpoint& server) noexcept;
     [[nodiscard]] bool transport_supported() const noexcept;
     [[nodiscard]] const char* transport_description() const noexcept;
+    [[nodiscard]] const char* closed_reason() const noexcept;
     void start_tls() noexcept;
     void advance_tls() noexcept;
     void start_noise() noexcept;

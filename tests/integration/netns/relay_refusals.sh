@@ -82,6 +82,8 @@ ph_wait 10 "the gateway to refuse the unknown key" \
 for tag in wrong_gateway stranger; do
   ph_wait 10 "node $tag to log two failed relay attempts" at_least 2 "$ph_dir/up-$tag.log" '^warning: relay: '
   ! grep -q "channel to the gateway up" "$ph_dir/up-$tag.log" || ph_fail "expected node $tag never to get a relay channel"
+  grep -q "closed the channel during the handshake (its key is not gateway.public_key, or this node's key is not in its authorized_keys" \
+    "$ph_dir/up-$tag.log" || ph_fail "expected node $tag to name the likely reasons: $(cat "$ph_dir/up-$tag.log")"
   ph_log "node $tag: $(grep -m 1 '^warning: relay: ' "$ph_dir/up-$tag.log")"
   ph_cli c "$tag" down -c "$ph_dir/$tag.yaml" >/dev/null
 done
@@ -107,7 +109,11 @@ grep -q "peer third: endpoint relay, [0-9]* packets sent, 0 received" "$ph_dir/a
   ph_fail "expected the agent to receive nothing from third: $(grep 'peer third' "$ph_dir/agent-status.out")"
 ! grep -qF "relay: peer $(ph_pub a) is up" "$ph_dir/up-third.log" || ph_fail "expected third not to be told the agent is present"
 ! grep -qF "relay: peer $(ph_pub third) is up" "$ph_dir/up-agent.log" || ph_fail "expected the agent not to be told third is present"
-ph_log "gateway: dropped $dropped not authorized; the agent received nothing from third"
+grep -qF "node third: a datagram for $(ph_pub a) not in reach (authorized_keys)" "$ph_dir/gateway.log" ||
+  ph_fail "expected the gateway to log the reach denial: $(cat "$ph_dir/gateway.log")"
+grep -qF "relay: the gateway says: peer not reachable: $(ph_pub a) not in reach (authorized_keys)" "$ph_dir/up-third.log" ||
+  ph_fail "expected third to hear from the gateway that the agent is not in its reach: $(cat "$ph_dir/up-third.log")"
+ph_log "gateway: dropped $dropped not authorized; the agent received nothing from third; third was told why"
 ph_cli c third down -c "$ph_dir/third.yaml" >/dev/null
 
 ph_log "(d) all traffic between the agent and the gateway dropped (nftables in g)"
