@@ -20,7 +20,7 @@ constexpr std::array<std::string_view, 2> limits_keys{"max_channels", "channel_b
 // from reserving the machine's memory.
 constexpr NumberRange max_channels_range{1, 1000000, "channels at once; 10000 by default"};
 constexpr NumberRange channel_buffer_range{
-    4096, 16 * 1024 * 1024, "bytes queued per channel; 65536 by default, 4096 holds a full packet"};
+    4096, 16 * 1024 * 1024, "bytes queued per channel; 524288 by default, 4096 holds a full packet"};
 
 Status walk_key(Walker& walker, const YamlNode& root, GatewayKey& key) {
     constexpr std::string_view needs =

@@ -149,7 +149,7 @@ struct TlsFiles {
 
 struct GatewayLimits {
     std::uint32_t max_channels = 10000;
-    std::uint32_t channel_buffer_bytes = 65536;
+    std::uint32_t channel_buffer_bytes = 524288;
 };
 
 struct GatewayConfig {

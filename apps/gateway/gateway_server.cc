@@ -25,6 +25,7 @@ constexpr std::uint32_t handshake_timeout_ms = 5'000;
 constexpr std::uint32_t idle_timeout_ms = 30'000;  // nodes ping every 5 s
 constexpr std::uint8_t tls_handshake_record = 0x16;
 constexpr std::uint32_t undeliverable_notice_interval_ms = 10'000;
+constexpr std::size_t flush_threshold_bytes = 32 * 1024;
 
 template <typename... Arguments>
 void log_line(std::string_view format, const Arguments&... arguments) {
@@ -53,6 +54,7 @@ struct GatewayServer::Channel {
     std::uint32_t deadline_ms = 0;  // handshake deadline, then idle deadline
     std::vector<std::uint8_t> received;
     std::deque<std::uint8_t> unsent;  // sealed messages; bounded by limits.channel_buffer_bytes
+    bool flush_pending = false;  // in pending_flush_
     bool has_told_undeliverable = false;
     std::uint32_t told_undeliverable_ms = 0;
 };
@@ -121,6 +123,7 @@ void GatewayServer::on_fd_events(int fd, std::uint32_t events) noexcept {
             read_from(channel);
         }
     }
+    flush_pending();
     for (const int closed : closing_) channels_.erase(closed);
     closing_.clear();
 }
@@ -364,7 +367,23 @@ void GatewayServer::send_frame(Channel& channel, std::span<const std::uint8_t> f
     const Result<std::size_t> length = channel.session.seal(frame, sealed);
     if (!length.ok()) return;
     channel.unsent.insert(channel.unsent.end(), sealed.begin(), sealed.begin() + static_cast<std::ptrdiff_t>(length.value()));
-    flush(channel);
+    // The frames of one event share a write (flush_pending after it), unless they pile up.
+    if (channel.unsent.size() >= flush_threshold_bytes) {
+        flush(channel);
+    } else if (!channel.flush_pending) {
+        channel.flush_pending = true;
+        pending_flush_.push_back(channel.fd);
+    }
+}
+
+void GatewayServer::flush_pending() {
+    for (const int fd : pending_flush_) {
+        const auto found = channels_.find(fd);
+        if (found == channels_.end() || found->second->fd < 0) continue;
+        found->second->flush_pending = false;
+        flush(*found->second);
+    }
+    pending_flush_.clear();
 }
 
 void GatewayServer::send_presence(const crypto::X25519Key& key, bool up) {
@@ -418,6 +437,7 @@ void GatewayServer::tick() {
         if (!channel->established) counters_.handshake_timeouts++;
         close(*channel, channel->established ? "no message for 30 s" : "no handshake within 5 s");
     }
+    flush_pending();  // presence frames about the channels just closed
     for (const int closed : closing_) channels_.erase(closed);
     closing_.clear();
 }

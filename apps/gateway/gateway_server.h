@@ -72,6 +72,7 @@ private:
     void tell_undeliverable(Channel& from, const crypto::X25519Key& to, relay::ErrorCode code, std::string_view why);
     void tell_present_peers(Channel& channel);
     void flush(Channel& channel);
+    void flush_pending();
     void close(Channel& channel, const std::string& why);
 
     posix::EventLoop& loop_;
@@ -84,7 +85,8 @@ private:
     std::map<int, std::unique_ptr<Channel>> channels_;          // by fd
     std::map<crypto::X25519Key, Channel*> by_key_;              // established channels
     std::map<crypto::X25519Key, crypto::Tai64n> last_initiation_;  // replay protection per node
-    std::vector<int> closing_;  // fds to free after the current event
+    std::vector<int> closing_;        // fds to free after the current event
+    std::vector<int> pending_flush_;  // fds with frames queued during the current event
     GatewayCounters counters_;
     std::FILE* frame_dump_ = nullptr;
     const TlsServerConfig* tls_ = nullptr;

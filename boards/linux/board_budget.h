@@ -13,6 +13,8 @@
 #define PINHOLE_BUDGET_MAX_UDP_SOCKETS (PINHOLE_BUDGET_MAX_UDP_FLOWS + 16)
 #define PINHOLE_BUDGET_MAX_TCP_CONNECTIONS 256  /* outgoing: to the gateway and to services */
 #define PINHOLE_BUDGET_MAX_RESOLUTIONS 16      /* name resolutions in flight */
+#define PINHOLE_BUDGET_RELAY_SEND_BYTES (512 * 1024)   /* the relay channel's queue to the gateway */
+#define PINHOLE_BUDGET_RELAY_RECEIVE_BYTES (64 * 1024) /* and what one read takes from it */
 #define PINHOLE_BUDGET_MBEDTLS_ARENA_BYTES (96 * 1024)  /* TLS to the gateway: records, handshake, CA */
 #define PINHOLE_BOARD_HAS_TLS 1                 /* tls:// relay channels */
 #define PINHOLE_BUDGET_TLS_CA_BYTES (64 * 1024)  /* a gateway.ca_file, PEM */

@@ -12,6 +12,8 @@
 #define PINHOLE_BUDGET_MAX_UDP_SOCKETS 4
 #define PINHOLE_BUDGET_MAX_TCP_CONNECTIONS 8  /* outgoing: to the gateway and to services */
 #define PINHOLE_BUDGET_MAX_RESOLUTIONS 2      /* name resolutions in flight */
+#define PINHOLE_BUDGET_RELAY_SEND_BYTES (8 * 1024)
+#define PINHOLE_BUDGET_RELAY_RECEIVE_BYTES (4 * 1024)
 #define PINHOLE_BUDGET_MBEDTLS_ARENA_BYTES (16 * 1024)
 #define PINHOLE_BOARD_HAS_TLS 0                /* relay over tcp:// only; tls:// is refused */
 #define PINHOLE_BUDGET_TLS_CA_BYTES 0

@@ -74,6 +74,7 @@ void RelayClient::tick() noexcept {
             }
             break;
     }
+    if (phase_ == Phase::up) flush();
 }
 
 void RelayClient::start_connect() noexcept {
@@ -156,21 +157,31 @@ void RelayClient::read_messages() noexcept {
             return;
         }
         received_bytes_ += got.value();
-        for (int messages = 0; messages < 64 && has_connection_; messages++) {
-            const Result<std::size_t> length = next_message_bytes(std::span(received_.data(), received_bytes_));
-            if (!length.ok() && length.error() == Errc::would_block) break;
-            if (!length.ok()) {
-                fail("the gateway sent a malformed message", length.error());
-                return;
-            }
-            if (received_bytes_ < length_prefix_bytes + length.value()) break;
-            handle_message(std::span(received_.data() + length_prefix_bytes, length.value()));
-            if (!has_connection_) return;  // the message ended the channel (fail() emptied the buffer)
-            const std::size_t used = length_prefix_bytes + length.value();
-            std::memmove(received_.data(), received_.data() + used, received_bytes_ - used);
-            received_bytes_ -= used;
-        }
+        if (!handle_messages()) return;
     }
+}
+
+// Every whole message in the buffer, then what is left of the last one moves to the front.
+// False when a message ended the channel (fail() emptied the buffer).
+bool RelayClient::handle_messages() noexcept {
+    std::size_t used = 0;
+    // Bounded: each message takes at least length_prefix_bytes + min_message_bytes.
+    for (std::size_t messages = 0; messages < received_.size() / (length_prefix_bytes + min_message_bytes); messages++) {
+        const std::span<std::uint8_t> rest(received_.data() + used, received_bytes_ - used);
+        const Result<std::size_t> length = next_message_bytes(rest);
+        if (!length.ok() && length.error() == Errc::would_block) break;
+        if (!length.ok()) {
+            fail("the gateway sent a malformed message", length.error());
+            return false;
+        }
+        if (rest.size() < length_prefix_bytes + length.value()) break;
+        handle_message(rest.subspan(length_prefix_bytes, length.value()));
+        if (!has_connection_) return false;
+        used += length_prefix_bytes + length.value();
+    }
+    std::memmove(received_.data(), received_.data() + used, received_bytes_ - used);
+    received_bytes_ -= used;
+    return true;
 }
 
 void RelayClient::handle_message(std::span<std::uint8_t> message) noexcept {
@@ -248,7 +259,8 @@ void RelayClient::send_frame(std::span<const std::uint8_t> frame) noexcept {
     const Result<std::size_t> sealed = session_.seal(frame, scratch_);
     if (!sealed.ok()) return;
     (void)queue(std::span(scratch_.data(), sealed.value()));
-    flush();
+    // The datagrams of one loop turn share a write (tick() flushes), unless they pile up.
+    if (unsent_.readable_bytes() >= flush_threshold_bytes) flush();
 }
 
 bool RelayClient::queue(std::span<const std::uint8_t> bytes) noexcept {

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <span>
 
+#include "board_budget.h"
 #include "config/schema.h"
 #include "core/crypto/tai64n.h"
 #include "core/keys/keys.h"
@@ -80,7 +81,8 @@ public:
     RelayClient& operator=(const RelayClient&) = delete;
     ~RelayClient();
 
-    // Connects (again) when due, pings, finds a dead channel. Call at least once a second.
+    // Writes what send() queued, connects (again) when due, pings, finds a dead channel. Call it
+    // once per turn of the node's loop (at least once a second): a turn's datagrams share a write.
     void tick() noexcept;
     // A WireGuard datagram for `peer` through the gateway; dropped (counted) when the channel is
     // not up or its buffer is full.
@@ -97,9 +99,14 @@ public:
 
 private:
     enum class Phase : std::uint8_t { waiting, resolving, connecting, tls_handshaking, handshaking, up };
-    static constexpr std::size_t receive_buffer_bytes = 2 * (length_prefix_bytes + max_transport_message_bytes);
-    static constexpr std::size_t send_buffer_bytes = 64 * 1024;
+    // From the board's budget: enough to read many messages per call, and to queue what the
+    // overlay's TCP windows put in flight (drops make the TCP inside back off).
+    static constexpr std::size_t receive_buffer_bytes = PINHOLE_BUDGET_RELAY_RECEIVE_BYTES;
+    static constexpr std::size_t send_buffer_bytes = PINHOLE_BUDGET_RELAY_SEND_BYTES;
+    static_assert(receive_buffer_bytes >= 2 * (length_prefix_bytes + max_transport_message_bytes));
+    static_assert(send_buffer_bytes >= 2 * (length_prefix_bytes + max_transport_message_bytes));
     static constexpr int max_read_rounds = 8192;
+    static constexpr std::size_t flush_threshold_bytes = 32 * 1024;
 
     void start_connect() noexcept;
     void connect_to(const net::Endpoint& server) noexcept;
@@ -110,6 +117,7 @@ private:
     void advance_tls() noexcept;
     void start_noise() noexcept;
     void read_messages() noexcept;
+    [[nodiscard]] bool handle_messages() noexcept;
     [[nodiscard]] Result<std::size_t> transport_read(std::span<std::uint8_t> out) noexcept;
     [[nodiscard]] Result<std::size_t> transport_write(std::span<const std::uint8_t> bytes) noexcept;
     void fail(const char* why, Errc error) noexcept;

@@ -47,7 +47,7 @@ TEST(GatewayConfig, FillsDefaults) {
     EXPECT_TRUE(config.tls.cert.empty());
     EXPECT_TRUE(config.udp.empty());  // relay only
     EXPECT_EQ(config.limits.max_channels, 10000u);
-    EXPECT_EQ(config.limits.channel_buffer_bytes, 65536u);
+    EXPECT_EQ(config.limits.channel_buffer_bytes, 524288u);
 }
 
 TEST(GatewayConfig, RefusesMoreListenEndpointsThanFit) {

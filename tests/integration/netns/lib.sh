@@ -872,8 +872,8 @@ ph_gateway_init() {
 ph_gateway_start() {
   local ns=$1 port=$2 authorized=$3
   shift 3
-  printf 'key: {data_dir: "%s"}\nlisten: ["0.0.0.0:%s"]\nauthorized_keys: "%s"\n' \
-    "$ph_dir/gw" "$port" "$authorized" >"$ph_dir/gateway.yaml"
+  printf 'key: {data_dir: "%s"}\nlisten: ["0.0.0.0:%s"]\nauthorized_keys: "%s"\n%s\n' \
+    "$ph_dir/gw" "$port" "$authorized" "${PH_GATEWAY_EXTRA_YAML:-}" >"$ph_dir/gateway.yaml"
   ip netns exec "$(ph_ns "$ns")" env "$@" "$ph_pinhole" gateway -c "$ph_dir/gateway.yaml" \
     >>"$ph_dir/gateway.log" 2>&1 &
   PH_GATEWAY_PID=$!

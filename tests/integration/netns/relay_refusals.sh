@@ -52,6 +52,9 @@ for key in a c third stranger not_the_gateway; do ph_key "$key"; done
 ph_gateway_init g
 printf '%s agent reach=client,third\n%s client reach=agent\n%s third reach=client\n' \
   "$(ph_pub a)" "$(ph_pub c)" "$(ph_pub third)" >"$ph_dir/gateway_keys"
+# A small per-channel buffer (the default is 512 KiB, more than the overlay's TCP window): (e)
+# shows that it bounds the gateway's memory by dropping.
+PH_GATEWAY_EXTRA_YAML='limits: {channel_buffer_bytes: 65536}'
 ph_gateway_start g "$gateway_port" "$ph_dir/gateway_keys"
 
 ph_http_server a web 127.0.0.1 8080
