@@ -14,6 +14,7 @@
 #include <map>
 
 #include "core/proxy/socks5_server.h"
+#include "core/proxy/socks5_udp.h"
 #include "core/proxy/udp_forward.h"
 #include "core/util/format.h"
 
@@ -57,9 +58,12 @@ public:
     void on_directory(std::uint32_t query, Errc result, const overlay::ServiceList& services) noexcept override;
     void on_socks_connect(port::TcpConnectionId connection, const proxy::SocksAddress& destination) noexcept override;
     void on_socks_abandoned(port::TcpConnectionId connection) noexcept override;
+    void on_socks_udp_associate(port::TcpConnectionId connection, const net::Endpoint& client) noexcept override;
     void tick() {
         if (socks_) socks_->tick();
         if (udp_forward_) udp_forward_->tick();
+        std::erase_if(associations_, [](const auto& entry) { return entry.second->ended; });
+        for (auto& [connection, association] : associations_) association->relay.tick();
     }
 
 private:
@@ -97,6 +101,35 @@ private:
     std::map<std::uint32_t, SocksLookup> socks_lookups_;
     std::map<overlay::StreamId, port::TcpConnectionId> socks_dials_;
     std::unique_ptr<proxy::UdpForward> udp_forward_;  // `forward-udp`
+    // SOCKS5 UDP ASSOCIATE: a relay per client, for as long as its TCP connection lasts.
+    struct Association final : port::TcpEvents {
+        Association(port::Tcp& control_tcp, port::TcpConnectionId control, proxy::Socks5UdpRelay::Ports ports,
+                    overlay::UdpFlows& flows, overlay::PeerId peer, const net::Endpoint& client)
+            : tcp(control_tcp), connection(control), relay(ports, flows, peer, client) {}
+        ~Association() {
+            if (!ended) tcp.close(connection, false);
+        }
+        void on_connected(port::TcpConnectionId, Errc) noexcept override {}
+        void on_writable(port::TcpConnectionId) noexcept override {}
+        void on_readable(port::TcpConnectionId) noexcept override {
+            std::array<std::uint8_t, 512> discard{};
+            for (int round = 0; round < 64 && !ended; round++) {  // the client sends nothing more
+                const Result<std::size_t> got = tcp.read(connection, discard);
+                if (!got.ok()) return;
+                if (got.value() == 0) end();
+            }
+        }
+        void on_closed(port::TcpConnectionId, Errc) noexcept override { ended = true; }
+        void end() {
+            tcp.close(connection, false);
+            ended = true;
+        }
+        port::Tcp& tcp;
+        port::TcpConnectionId connection;
+        proxy::Socks5UdpRelay relay;
+        bool ended = false;
+    };
+    std::map<port::TcpConnectionId, std::unique_ptr<Association>> associations_;
 };
 
 ControlSession::~ControlSession() {
@@ -111,6 +144,7 @@ ControlSession::~ControlSession() {
         server_.node().streams().cancel_dial(stream);
         tcp().close(connection, true);
     }
+    associations_.clear();
     socks_.reset();  // closes the connections still negotiating
     udp_forward_.reset();
     if (listener_) tcp().close_listener(*listener_);
@@ -291,7 +325,7 @@ void ControlSession::destination_known(const net::Endpoint& destination) {
 void ControlSession::on_accepted(port::TcpListenerId, port::TcpConnectionId connection,
                                  const net::Endpoint& from) noexcept {
     if (socks_) {
-        if (!socks_->accept(connection).ok()) reply(ReplyCode::info, "a SOCKS5 client refused: every slot busy");
+        if (!socks_->accept(connection, from).ok()) reply(ReplyCode::info, "a SOCKS5 client refused: every slot busy");
         return;
     }
     tcp().set_events(connection, *this);
@@ -437,6 +471,21 @@ void ControlSession::socks_dialed(port::TcpConnectionId connection, Errc result,
     if (!socks_->succeed(connection, net::Endpoint{net::IpAddress::v4(0, 0, 0, 0), 0}).ok()) {
         reply(ReplyCode::info, "SOCKS5: the client left before the answer");
     }
+}
+
+void ControlSession::on_socks_udp_associate(port::TcpConnectionId connection, const net::Endpoint& client) noexcept {
+    NodeControl& node = server_.node();
+    auto association = std::make_unique<Association>(tcp(), connection, proxy::Socks5UdpRelay::Ports{node.udp(), node.clock()},
+                                                     node.udp_flows(), peer_, client);
+    // The relay listens where the proxy does (127.0.0.1 by default): only local clients reach it.
+    const Result<net::Endpoint> relay = association->relay.open(request_.listen.address);
+    if (!relay.ok() || !socks_->succeed(connection, relay.value()).ok()) {
+        association->ended = true;  // refuse() or the failed answer closed it
+        if (!relay.ok()) socks_->refuse(connection, proxy::ReplyCode::general_failure);
+        return;
+    }
+    tcp().set_events(connection, *association);
+    associations_[connection] = std::move(association);
 }
 
 void ControlSession::on_socks_abandoned(port::TcpConnectionId connection) noexcept {

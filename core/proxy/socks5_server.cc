@@ -49,7 +49,7 @@ Socks5Server::~Socks5Server() {
     }
 }
 
-Status Socks5Server::accept(port::TcpConnectionId connection) noexcept {
+Status Socks5Server::accept(port::TcpConnectionId connection, const net::Endpoint& from) noexcept {
     const auto free = std::find_if(negotiations_.begin(), negotiations_.end(),
                                    [](const Negotiation& n) { return n.phase == Phase::free; });
     if (free == negotiations_.end()) {
@@ -59,6 +59,7 @@ Status Socks5Server::accept(port::TcpConnectionId connection) noexcept {
     }
     free->phase = Phase::greeting;
     free->connection = connection;
+    free->from = from;
     free->buffered = 0;
     free->deadline_ms = deadline_after(clock_.monotonic_ms(), settings_.negotiation_timeout_ms);
     tcp_.set_events(connection, *this);
@@ -176,7 +177,8 @@ std::size_t Socks5Server::handle_request(Negotiation& negotiation) noexcept {
         refuse_request(negotiation, reply_for_refused_request(buffered));
         return 0;
     }
-    if (request.value().message.command != Command::connect) {
+    const Request& message = request.value().message;
+    if (message.command == Command::bind) {
         counters_.refused_command++;
         refuse_request(negotiation, ReplyCode::command_not_supported);
         return 0;
@@ -184,8 +186,18 @@ std::size_t Socks5Server::handle_request(Negotiation& negotiation) noexcept {
     counters_.requests++;
     negotiation.phase = Phase::owner_answers;
     const port::TcpConnectionId connection = negotiation.connection;
-    events_.on_socks_connect(connection, request.value().message.destination);  // may answer at once
-    return request.value().consumed;
+    const std::size_t consumed = request.value().consumed;
+    if (message.command == Command::connect) {
+        events_.on_socks_connect(connection, message.destination);  // may answer at once
+        return consumed;
+    }
+    counters_.udp_associations++;
+    // The client may name the port it will send from; its address is the connection's.
+    const bool names_port = message.destination.host_name.size() == 0 && message.destination.endpoint.port != 0;
+    events_.on_socks_udp_associate(connection, net::Endpoint{negotiation.from.address,
+                                                             names_port ? message.destination.endpoint.port
+                                                                        : std::uint16_t{0}});
+    return consumed;
 }
 
 Status Socks5Server::succeed(port::TcpConnectionId connection, const net::Endpoint& bound) noexcept {

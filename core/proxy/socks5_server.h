@@ -36,7 +36,8 @@ struct Socks5Counters {
     std::uint64_t refused_method = 0;        // no method both sides accept
     std::uint64_t refused_credentials = 0;   // wrong user name or password
     std::uint64_t refused_malformed = 0;     // a message the wire parser refused
-    std::uint64_t refused_command = 0;       // BIND or UDP ASSOCIATE (not offered)
+    std::uint64_t udp_associations = 0;
+    std::uint64_t refused_command = 0;       // BIND (not offered)
     std::uint64_t timed_out = 0;
     std::uint64_t abandoned = 0;             // the client left before the answer
 };
@@ -45,6 +46,10 @@ class Socks5Events {
 public:
     // A CONNECT request: answer with succeed() or refuse(), now or later.
     virtual void on_socks_connect(port::TcpConnectionId connection, const SocksAddress& destination) noexcept = 0;
+    // A UDP ASSOCIATE from `client` (its address, and the port it will send from or 0): answer
+    // with succeed(relay endpoint) and keep the connection (the association ends with it), or
+    // refuse().
+    virtual void on_socks_udp_associate(port::TcpConnectionId connection, const net::Endpoint& client) noexcept = 0;
     // The client went away (or the deadline passed) while the owner worked on its request:
     // forget it (the connection is closed already).
     virtual void on_socks_abandoned(port::TcpConnectionId connection) noexcept = 0;
@@ -62,7 +67,7 @@ public:
 
     // Negotiates on an accepted connection (its events come here). Errc::no_space when every
     // slot is busy: the connection is then closed.
-    [[nodiscard]] Status accept(port::TcpConnectionId connection) noexcept;
+    [[nodiscard]] Status accept(port::TcpConnectionId connection, const net::Endpoint& from) noexcept;
     // Answers a CONNECT with success and hands the connection over: its events go nowhere until
     // the caller gives it a handler (set_events).
     [[nodiscard]] Status succeed(port::TcpConnectionId connection, const net::Endpoint& bound) noexcept;
@@ -82,6 +87,7 @@ private:
     struct Negotiation {
         Phase phase = Phase::free;
         port::TcpConnectionId connection = 0;
+        net::Endpoint from;  // the client's TCP end
         std::uint32_t deadline_ms = 0;
         std::size_t buffered = 0;
         std::array<std::uint8_t, max_user_password_bytes> buffer{};

@@ -6,6 +6,8 @@
 #   - two local senders at once each get their own replies (one flow per sender);
 #   - a 1360-byte datagram comes back whole (no fragmentation inside the overlay);
 #   - a port the agent's access list does not allow gets nothing back, and the agent logs why;
+#   - SOCKS5 UDP ASSOCIATE through `pinhole proxy` (socks5_udp_client.py): datagrams to the LAN
+#     host and to the agent come back wrapped in a header naming who answered;
 #   - both nodes count the flows (pinhole status).
 set -euo pipefail
 PH_NAME=client_udp
@@ -96,6 +98,20 @@ forward_udp closed 17779 "$a4:7778"
 out=$(printf 'nobody\n' | ph_exec c socat -T 2 - UDP4:127.0.0.1:17779 2>/dev/null || true)
 [ -z "$out" ] || ph_fail "expected no reply from a port the agent does not allow, got '$out'"
 ph_wait 5 "the agent to log the refused UDP flow" grep -q "refused UDP .*7778" "$ph_dir/agent-agent.log"
+
+ph_log "SOCKS5 UDP ASSOCIATE through pinhole proxy"
+ip netns exec "$(ph_ns c)" env PINHOLE_CONTROL_DIR="$(ph_control_dir client)" \
+  "$ph_pinhole" proxy -c "$ph_dir/client.yaml" agent 127.0.0.1:1080 >"$ph_dir/proxy.log" 2>&1 &
+ph_track_pid $! "pinhole proxy"
+ph_wait 10 "the proxy to listen on 127.0.0.1:1080" ph_tcp_bound c 1080
+client="$(dirname "$0")/socks5_udp_client.py"
+ph_exec c "$(ph_python)" "$client" 127.0.0.1 1080 "$lan_host" 7777 "one $RANDOM" "two $RANDOM" >"$ph_dir/socks-udp.out" 2>&1 ||
+  ph_fail "expected both datagrams back through SOCKS5 UDP: $(cat "$ph_dir/socks-udp.out")"
+grep -c "^$lan_host:7777 " "$ph_dir/socks-udp.out" | grep -qx 2 ||
+  ph_fail "expected two replies naming $lan_host:7777: $(cat "$ph_dir/socks-udp.out")"
+ph_exec c "$(ph_python)" "$client" 127.0.0.1 1080 "$a4" 7777 "to the agent" >"$ph_dir/socks-udp-agent.out" 2>&1 ||
+  ph_fail "expected a datagram to the agent's $a4:7777 back through SOCKS5 UDP: $(cat "$ph_dir/socks-udp-agent.out")"
+ph_log "ok: $(tr '\n' ';' <"$ph_dir/socks-udp.out") $(cat "$ph_dir/socks-udp-agent.out")"
 
 status=$(ph_cli c client status -c "$ph_dir/client.yaml")
 grep -q "udp flows [1-9][0-9]* opened" <<<"$status" || ph_fail "expected the client to count its UDP flows: $status"
