@@ -15,12 +15,21 @@ void Timers::arm(TimerId id, std::uint32_t now_ms, std::uint32_t duration_ms) no
     PINHOLE_ASSERT(status.ok());
 }
 
+// Jitter only de-synchronises peers, so it need not be a secret: a xorshift generator seeded
+// once from the port's random source, not a system call per armed timer (the new-handshake
+// timer is re-armed for nearly every data packet under load). Without randomness, no jitter is
+// still correct.
 std::uint32_t Timers::jitter_ms() noexcept {
     if (settings_.rekey_timeout_jitter_max_ms == 0) return 0;
-    std::array<std::uint8_t, 4> bytes{};
-    // Jitter only de-synchronises peers; without randomness, no jitter is still correct.
-    if (!random_.fill(bytes).ok()) return 0;
-    return load_le32(bytes.data()) % settings_.rekey_timeout_jitter_max_ms;
+    if (jitter_state_ == 0) {
+        std::array<std::uint8_t, 4> bytes{};
+        if (!random_.fill(bytes).ok()) return 0;
+        jitter_state_ = load_le32(bytes.data()) | 1;  // xorshift must not start at zero
+    }
+    jitter_state_ ^= jitter_state_ << 13;
+    jitter_state_ ^= jitter_state_ >> 17;
+    jitter_state_ ^= jitter_state_ << 5;
+    return jitter_state_ % settings_.rekey_timeout_jitter_max_ms;
 }
 
 std::uint32_t Timers::max_handshake_attempts() const noexcept {

@@ -96,6 +96,7 @@ private:
     port::Random& random_;
     TimerQueue<timer_count, TimerId> queue_;
     std::uint32_t handshake_attempts_ = 0;
+    std::uint32_t jitter_state_ = 0;  // xorshift32; 0 until seeded
     std::uint32_t persistent_keepalive_interval_ms_ = 0;
     bool need_another_keepalive_ = false;
 };

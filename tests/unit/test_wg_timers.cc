@@ -9,7 +9,8 @@
 namespace pinhole::wireguard {
 namespace {
 
-// Always the same bytes: jitter is `value % jitter_max`.
+// Always the same bytes: they seed the timers' jitter generator, which keeps every jitter
+// below rekey_timeout_jitter_max_ms (333 ms): the tests allow the whole range.
 struct FixedRandom final : port::Random {
     Status fill(std::span<std::uint8_t> out) noexcept override {
         for (std::size_t i = 0; i < out.size(); ++i) out[i] = i == 0 ? value : 0;
@@ -40,30 +41,56 @@ INSTANTIATE_TEST_SUITE_P(StartTimes, WgTimers, ::testing::Values(0u, 0xFFFF'F000
 TEST_P(WgTimers, RetransmitsWithJitterThenGivesUp) {
     Timers timers(settings, random);
     timers.on_handshake_initiated(at(0), false);
-    // REKEY_TIMEOUT + jitter (100 % 333 = 100 ms).
-    EXPECT_FALSE(any(expire_at(timers, at(5'099))));
-    TimerActions actions = expire_at(timers, at(5'100));
+    // REKEY_TIMEOUT + jitter (0..332 ms).
+    EXPECT_FALSE(any(expire_at(timers, at(4'999))));
+    TimerActions actions = expire_at(timers, at(5'333));
     EXPECT_TRUE(actions.send_initiation);
     EXPECT_TRUE(actions.initiation_is_retry);
     EXPECT_EQ(timers.handshake_attempts(), 1u);
 
-    std::uint32_t now = at(5'100);
+    std::uint32_t now = at(5'333);
     const std::uint32_t max_attempts = rekey_attempt_time_ms / rekey_timeout_ms;  // 18
     for (std::uint32_t attempt = 1; attempt < max_attempts; ++attempt) {
         timers.on_handshake_initiated(now, true);
-        now += 5'100;
+        now += 5'333;
         actions = expire_at(timers, now);
         ASSERT_TRUE(actions.send_initiation) << attempt;
     }
     EXPECT_EQ(timers.handshake_attempts(), max_attempts);
     timers.on_handshake_initiated(now, true);
-    now += 5'100;
+    now += 5'333;
     actions = expire_at(timers, now);
     EXPECT_FALSE(actions.send_initiation);
     EXPECT_TRUE(actions.gave_up);
     // Giving up arms the zeroing of keys, 3 × REJECT_AFTER_TIME later.
     EXPECT_FALSE(expire_at(timers, now + 3 * reject_after_time_ms - 1).zero_keys);
     EXPECT_TRUE(expire_at(timers, now + 3 * reject_after_time_ms).zero_keys);
+}
+
+TEST_P(WgTimers, JitterVariesAndAsksForRandomnessOnce) {
+    struct CountingRandom final : port::Random {
+        Status fill(std::span<std::uint8_t> out) noexcept override {
+            calls++;
+            for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<std::uint8_t>(0x5A + i);
+            return {};
+        }
+        int calls = 0;
+    } counting;
+    Timers timers(settings, counting);
+    std::array<bool, 333> seen{};
+    std::size_t distinct = 0;
+    std::uint32_t now = at(0);
+    for (int i = 0; i < 200; ++i) {  // each initiation arms the retransmit with a new jitter
+        timers.on_handshake_initiated(now, false);
+        std::uint32_t fired = now + 5'000;
+        while (!expire_at(timers, fired).send_initiation) fired++;
+        ASSERT_LT(fired - now - 5'000, 333u);
+        if (!seen[fired - now - 5'000]) distinct++;
+        seen[fired - now - 5'000] = true;
+        now = fired;
+    }
+    EXPECT_EQ(counting.calls, 1);  // seeded once, not a system call per timer
+    EXPECT_GT(distinct, 100u);
 }
 
 TEST_P(WgTimers, CompletedHandshakeStopsRetransmission) {
@@ -77,8 +104,8 @@ TEST_P(WgTimers, CompletedHandshakeStopsRetransmission) {
 TEST_P(WgTimers, FreshInitiationRestartsTheAttemptCount) {
     Timers timers(settings, random);
     timers.on_handshake_initiated(at(0), false);
-    ASSERT_TRUE(expire_at(timers, at(5'100)).send_initiation);
-    timers.on_handshake_initiated(at(5'100), true);
+    ASSERT_TRUE(expire_at(timers, at(5'333)).send_initiation);
+    timers.on_handshake_initiated(at(5'333), true);
     EXPECT_EQ(timers.handshake_attempts(), 1u);
     timers.on_handshake_initiated(at(6'000), false);
     EXPECT_EQ(timers.handshake_attempts(), 0u);
@@ -108,9 +135,9 @@ TEST_P(WgTimers, NewHandshakeWhenSentDataGetsNoAnswer) {
     Timers timers(settings, random);
     timers.on_data_sent(at(0));
     timers.on_data_sent(at(3'000));  // does not push the deadline back
-    // KEEPALIVE_TIMEOUT + REKEY_TIMEOUT + jitter (100).
-    EXPECT_FALSE(expire_at(timers, at(15'099)).send_initiation);
-    const TimerActions actions = expire_at(timers, at(15'100));
+    // KEEPALIVE_TIMEOUT + REKEY_TIMEOUT + jitter (0..332 ms).
+    EXPECT_FALSE(expire_at(timers, at(14'999)).send_initiation);
+    const TimerActions actions = expire_at(timers, at(15'333));
     EXPECT_TRUE(actions.send_initiation);
     EXPECT_FALSE(actions.initiation_is_retry);
 
