@@ -1,5 +1,6 @@
 // `pinhole gateway init -d DIR` makes the gateway's key; `pinhole gateway -c gateway.yaml` runs it
-// (apps/gateway/gateway_server.h): TCP listeners, authorized_keys, SIGUSR1 counters, SIGTERM stops.
+// (apps/gateway/gateway_server.h): TCP listeners, authorized_keys, SIGUSR1 counters, SIGHUP re-reads
+// authorized_keys, SIGTERM stops.
 #include <signal.h>
 #include <pthread.h>
 #include <sys/epoll.h>
@@ -81,19 +82,22 @@ int gateway_init(Arguments arguments) {
 sigset_t gateway_signals() {
     sigset_t signals;
     sigemptyset(&signals);
-    for (const int signal_number : {SIGTERM, SIGINT, SIGUSR1}) sigaddset(&signals, signal_number);
+    for (const int signal_number : {SIGTERM, SIGINT, SIGUSR1, SIGHUP}) sigaddset(&signals, signal_number);
     return signals;
 }
 
 // Signals through a signalfd in the gateway's loop.
 class SignalHandler final : public posix::FdHandler {
 public:
-    explicit SignalHandler(gateway::GatewayServer& server) : server_(server) {}
+    SignalHandler(gateway::GatewayServer& server, std::string authorized_keys_path)
+        : server_(server), authorized_keys_path_(std::move(authorized_keys_path)) {}
     void on_fd_events(int fd, std::uint32_t) noexcept override {
         signalfd_siginfo info{};
         while (::read(fd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
             if (info.ssi_signo == SIGUSR1) {
                 for (const std::string& line : server_.status_lines()) std::printf("pinhole gateway: %s\n", line.c_str());
+            } else if (info.ssi_signo == SIGHUP) {
+                reload();
             } else {
                 std::printf("pinhole gateway: stopping\n");
                 stopping = true;
@@ -103,7 +107,19 @@ public:
     bool stopping = false;
 
 private:
+    // A file with an error changes nothing: the gateway goes on with what it had.
+    void reload() {
+        auto authorized = gateway::AuthorizedKeys::load(authorized_keys_path_);
+        if (!authorized.ok()) {
+            std::printf("pinhole gateway: SIGHUP: authorized_keys not changed: %s\n",
+                        authorized.error().to_string().c_str());
+            return;
+        }
+        server_.replace_authorized_keys(std::move(authorized.value()));
+    }
+
     gateway::GatewayServer& server_;
+    std::string authorized_keys_path_;
 };
 
 }  // namespace
@@ -154,7 +170,7 @@ int gateway(Arguments arguments) {
     for (const net::Endpoint& at : config.listen) {
         if (!server->listen(at)) return 1;
     }
-    SignalHandler handler(*server);
+    SignalHandler handler(*server, std::string(config.authorized_keys.view()));
     const int signal_fd = ::signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC);
     if (signal_fd < 0 || !loop.watch(signal_fd, EPOLLIN, handler).ok()) return 1;
     while (!handler.stopping) {

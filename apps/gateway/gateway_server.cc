@@ -22,6 +22,10 @@ namespace pinhole::gateway {
 namespace {
 
 constexpr std::uint32_t handshake_timeout_ms = 5'000;
+// Admission: connections still handshaking at once, and new connections per source address per
+// second (a node reconnects a few times a minute at most; a flood is not a node).
+constexpr std::size_t max_unauthenticated = 1024;
+constexpr std::uint32_t max_connections_per_source_per_second = 64;
 constexpr std::uint32_t idle_timeout_ms = 30'000;  // nodes ping every 5 s
 constexpr std::uint8_t tls_handshake_record = 0x16;
 constexpr std::uint32_t undeliverable_notice_interval_ms = 10'000;
@@ -37,6 +41,10 @@ void log_line(std::string_view format, const Arguments&... arguments) {
 std::string key_text(const crypto::X25519Key& key) {
     std::array<char, keys::key_text_bytes + 1> text{};
     return keys::format_key(key, text).ok() ? std::string(text.data()) : std::string("?");
+}
+
+bool same_entry(const AuthorizedKey* a, const AuthorizedKey* b) {
+    return a != nullptr && b != nullptr && a->name == b->name && a->reach_all == b->reach_all && a->reach == b->reach;
 }
 
 }  // namespace
@@ -139,6 +147,10 @@ void GatewayServer::accept_from(int listener) {
             ::close(fd);
             continue;
         }
+        if (!admit(posix::from_sockaddr(from))) {
+            ::close(fd);
+            continue;
+        }
         const int yes = 1;
         (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
         if (!loop_.watch(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, *this).ok()) {
@@ -150,6 +162,7 @@ void GatewayServer::accept_from(int listener) {
         channel->from = posix::from_sockaddr(from);
         channel->deadline_ms = deadline_after(clock_.monotonic_ms(), handshake_timeout_ms);
         channels_[fd] = std::move(channel);
+        unauthenticated_++;
     }
 }
 
@@ -192,6 +205,27 @@ long GatewayServer::transmit(Channel& channel, std::span<const std::uint8_t> byt
     const ssize_t sent = ::send(channel.fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (sent < 0 && (errno == EAGAIN || errno == EINTR)) return transport_would_block;
     return sent < 0 ? transport_failed : sent;
+}
+
+// Refuses (counted) a connection when too many are still handshaking, or when its source opened
+// too many this second: a flood or a slowloris costs the gateway little and no one else's channel.
+bool GatewayServer::admit(const net::Endpoint& from) {
+    if (unauthenticated_ >= max_unauthenticated) {
+        counters_.refused_unauthenticated_limit++;
+        return false;
+    }
+    const std::uint32_t now = clock_.monotonic_ms();
+    if (elapsed_ms(now, rate_window_start_ms_) >= 1'000) {
+        accepted_this_second_.clear();
+        rate_window_start_ms_ = now;
+    }
+    std::uint32_t& count = accepted_this_second_[from.address.bytes];
+    if (count >= max_connections_per_source_per_second) {
+        counters_.refused_handshake_rate++;
+        return false;
+    }
+    count++;
+    return true;
 }
 
 void GatewayServer::read_from(Channel& channel) {
@@ -271,6 +305,7 @@ void GatewayServer::handle_initiation(Channel& channel, std::span<std::uint8_t> 
         close(*previous->second, "replaced by a new channel from the same key");
     }
     channel.established = true;
+    unauthenticated_--;
     channel.key = node_key;
     channel.name = known->name;
     channel.deadline_ms = deadline_after(clock_.monotonic_ms(), idle_timeout_ms);
@@ -421,6 +456,7 @@ void GatewayServer::close(Channel& channel, const std::string& why) {
             send_presence(channel.key, false);
         }
     } else {
+        unauthenticated_--;
         log_line("refused {}: {}", channel.from, std::string_view(why));
     }
     loop_.unwatch(channel.fd);
@@ -442,16 +478,54 @@ void GatewayServer::tick() {
     closing_.clear();
 }
 
+void GatewayServer::replace_authorized_keys(AuthorizedKeys authorized) {
+    const AuthorizedKeys previous = std::move(authorized_);
+    authorized_ = std::move(authorized);
+    counters_.reloads++;
+    log_line("authorized_keys re-read: {} keys", authorized_.size());
+    std::vector<Channel*> removed;
+    for (auto& [key, channel] : by_key_) {
+        if (authorized_.find(key) == nullptr) removed.push_back(channel);
+    }
+    for (Channel* channel : removed) {
+        counters_.cut_by_reload++;
+        close(*channel, "its key is no longer in authorized_keys");
+    }
+    // Presence for the pairs whose reach changed (one of the two lines changed), both online.
+    std::array<std::uint8_t, relay::max_frame_bytes> frame{};
+    const auto tell = [&](Channel& to, const crypto::X25519Key& about, bool up) {
+        const Result<std::size_t> encoded = relay::encode_presence(about, up, frame);
+        if (encoded.ok()) send_frame(to, std::span(frame.data(), encoded.value()));
+    };
+    for (auto& [key, channel] : by_key_) {
+        if (same_entry(previous.find(key), authorized_.find(key))) continue;
+        for (auto& [other_key, other] : by_key_) {
+            if (other == channel) continue;
+            // A pair whose two lines both changed is handled once, from its smaller key.
+            if (!same_entry(previous.find(other_key), authorized_.find(other_key)) && other_key < key) continue;
+            const bool now = authorized_.may_relay(key, other_key);  // may_relay checks both ways
+            if (previous.may_relay(key, other_key) == now) continue;
+            tell(*channel, other_key, now);
+            tell(*other, key, now);
+        }
+    }
+    flush_pending();
+    for (const int closed : closing_) channels_.erase(closed);
+    closing_.clear();
+}
+
 std::vector<std::string> GatewayServer::status_lines() const {
-    std::array<char, 512> text{};
+    std::array<char, 768> text{};
     const std::size_t length = format_to(
         text, "status: {} channels ({} authenticated); opened {}, refused {} unknown keys, {} failed handshakes, "
-              "{} replays, {} at the limit, {} handshake timeouts; relayed {} datagrams, dropped {} not "
-              "authorized, {} offline, {} buffer full",
+              "{} replays, {} at the limit, {} with too many handshaking, {} over a source's rate, {} handshake "
+              "timeouts; relayed {} datagrams, dropped {} not authorized, {} offline, {} buffer full; {} reloads, "
+              "{} cut by them",
         channels_.size(), by_key_.size(), counters_.channels_opened, counters_.refused_unknown_key,
-        counters_.refused_handshake, counters_.refused_replay, counters_.refused_limit, counters_.handshake_timeouts,
+        counters_.refused_handshake, counters_.refused_replay, counters_.refused_limit,
+        counters_.refused_unauthenticated_limit, counters_.refused_handshake_rate, counters_.handshake_timeouts,
         counters_.datagrams_relayed, counters_.dropped_not_authorized, counters_.dropped_offline,
-        counters_.dropped_buffer_full);
+        counters_.dropped_buffer_full, counters_.reloads, counters_.cut_by_reload);
     return {std::string(text.data(), length)};
 }
 

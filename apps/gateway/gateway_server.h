@@ -5,6 +5,7 @@
 // it sees only ciphertext. A slow receiver loses datagrams, never grows the gateway's memory.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <map>
@@ -29,6 +30,10 @@ struct GatewayCounters {
     std::uint64_t refused_handshake = 0;
     std::uint64_t refused_replay = 0;
     std::uint64_t refused_limit = 0;
+    std::uint64_t refused_unauthenticated_limit = 0;  // too many connections still handshaking
+    std::uint64_t refused_handshake_rate = 0;         // one source opened too many too fast
+    std::uint64_t reloads = 0;
+    std::uint64_t cut_by_reload = 0;
     std::uint64_t handshake_timeouts = 0;
     std::uint64_t datagrams_relayed = 0;
     std::uint64_t dropped_not_authorized = 0;
@@ -51,6 +56,9 @@ public:
     // Test only (PINHOLE_GATEWAY_FRAME_DUMP): appends every decrypted relay frame to `path`, so a
     // test can show that what the gateway decrypts holds no plaintext of the nodes' traffic.
     [[nodiscard]] bool dump_frames_to(const char* path);
+    // A new authorized_keys (SIGHUP): channels whose key it no longer lists are cut; a changed
+    // reach applies to the next datagram; presence frames follow for pairs whose reach changed.
+    void replace_authorized_keys(AuthorizedKeys authorized);
     // Handshake deadlines and dead channels; call about once a second.
     void tick();
     [[nodiscard]] std::vector<std::string> status_lines() const;
@@ -59,6 +67,7 @@ private:
     struct Channel;
     void on_fd_events(int fd, std::uint32_t events) noexcept override;
     void accept_from(int listener);
+    [[nodiscard]] bool admit(const net::Endpoint& from);
     [[nodiscard]] bool identify_wire(Channel& channel);
     [[nodiscard]] long receive(Channel& channel, std::span<std::uint8_t> out);
     [[nodiscard]] long transmit(Channel& channel, std::span<const std::uint8_t> bytes);
@@ -85,6 +94,10 @@ private:
     std::map<int, std::unique_ptr<Channel>> channels_;          // by fd
     std::map<crypto::X25519Key, Channel*> by_key_;              // established channels
     std::map<crypto::X25519Key, crypto::Tai64n> last_initiation_;  // replay protection per node
+    // Connections per source address in the current second (handshake flood control).
+    std::map<std::array<std::uint8_t, 16>, std::uint32_t> accepted_this_second_;  // by address bytes
+    std::uint32_t rate_window_start_ms_ = 0;
+    std::size_t unauthenticated_ = 0;
     std::vector<int> closing_;        // fds to free after the current event
     std::vector<int> pending_flush_;  // fds with frames queued during the current event
     GatewayCounters counters_;
