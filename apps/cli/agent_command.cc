@@ -32,6 +32,8 @@
 #include "core/acl/acl.h"
 #include "core/crypto/ct.h"
 #include "core/keys/keys.h"
+#include "core/overlay/dns_client.h"
+#include "core/overlay/dns_server.h"
 #include "core/overlay/overlay_stack.h"
 #include "core/overlay/service_directory.h"
 #include "core/overlay/streams.h"
@@ -154,6 +156,7 @@ class Agent final : public wireguard::DeviceOutput,
                     public overlay::OverlayOutput,
                     public overlay::ExitPolicy,
                     public overlay::DirectoryPolicy,
+                    public overlay::NamePolicy,
                     public node::NodeControl,
                     public relay::RelayEvents,
                     public port::UdpReceiver,
@@ -167,6 +170,8 @@ public:
           logger_(platform.platform().log, port::LogLevel::info),
           streams_(overlay_, {platform.platform().tcp, platform.platform().resolver, clock_}, *this, logger_, {}),
           directory_(overlay_, *this, clock_),
+          dns_(overlay_, *this, *this, {platform.platform().resolver, clock_}, logger_),
+          dns_client_(overlay_, clock_),
           udp_exit_(overlay_, platform.platform().udp, clock_, *this, logger_, {}),
           udp_flows_(overlay_),
           control_(platform.loop(), platform.posix_tcp(), *this) {
@@ -184,11 +189,21 @@ public:
     // overlay::ExitPolicy, overlay::DirectoryPolicy
     acl::Decision decide(overlay::PeerId peer, const net::Endpoint& destination) noexcept override;
     void published_services(overlay::PeerId peer, overlay::ServiceList& out) noexcept override;
+    // overlay::NamePolicy: names for peers with network or domain rules; remembered for a domain rule
+    bool may_resolve(overlay::PeerId peer) noexcept override {
+        const config::Peer* configured = config_peer(peer);
+        return configured != nullptr && acl::may_resolve_names(*configured);
+    }
+    bool remembers(overlay::PeerId peer, std::string_view name) noexcept override {
+        const config::Peer* configured = config_peer(peer);
+        return configured != nullptr && acl::has_domain_rule_for(*configured, name);
+    }
     // node::NodeControl
     std::optional<overlay::PeerId> peer_by_name(std::string_view name) override;
     net::IpAddress peer_overlay_address(overlay::PeerId peer) override;
     overlay::StreamTable& streams() override { return streams_; }
     overlay::ServiceDirectory& directory() override { return directory_; }
+    overlay::DnsClient& names() override { return dns_client_; }
     port::Clock& clock() override { return clock_; }
     port::Udp& udp() override { return platform_.platform().udp; }
     overlay::UdpFlows& udp_flows() override { return udp_flows_; }
@@ -259,6 +274,8 @@ private:
     Logger logger_;
     overlay::StreamTable streams_;  // after the overlay: it intercepts the overlay's packets
     overlay::ServiceDirectory directory_;
+    overlay::DnsServer dns_;         // UDP and TCP 53 on the overlay addresses
+    overlay::DnsClient dns_client_;  // host-name targets, asked of the agent
     overlay::UdpExit udp_exit_;      // after the overlay: it intercepts its UDP packets
     overlay::UdpFlows udp_flows_;    // `forward-udp`'s flows
     node::ControlServer control_;
@@ -312,7 +329,7 @@ acl::Decision Agent::decide(overlay::PeerId peer, const net::Endpoint& destinati
     std::array<net::IpAddress, 1 + config::max_node_addresses> overlay_addresses{};
     const std::size_t count = overlay_.own_addresses(overlay_addresses);
     const acl::OwnAddresses own{std::span(overlay_addresses.data(), count), local_addresses_};
-    return acl::decide(config_, *configured, own, destination);
+    return acl::decide(config_, *configured, own, destination, {&dns_.resolved_names(), peer, clock_.monotonic_ms()});
 }
 
 void Agent::published_services(overlay::PeerId peer, overlay::ServiceList& out) noexcept {
@@ -433,6 +450,8 @@ void Agent::run() {
         streams_.tick();
         udp_exit_.tick();
         directory_.tick();
+        dns_.tick();
+        dns_client_.tick();
         if (relay_ != nullptr) relay_->tick();
         control_.collect();
         const Result<int> ran = platform_.loop().run_once(timeout_ms());
@@ -522,6 +541,13 @@ std::vector<std::string> Agent::status_lines() {
         streams_.open_streams(), streams.exit_opened, streams.exit_refused_by_policy, streams.exit_connect_failed,
         streams.refused_stream_limit, streams.dial_opened, streams.dial_failed, streams.bytes_to_socket,
         streams.bytes_to_overlay, streams.reset_by_overlay, streams.reset_by_socket, streams.idle_timeouts));
+    const overlay::DnsServerCounters& dns = dns_.counters();
+    lines.push_back(formatted(
+        "status: dns {} queries over UDP, {} over TCP; {} own names, {} resolved ({} remembered for domain "
+        "rules, {} live); {} NXDOMAIN, {} SERVFAIL, {} REFUSED, {} FORMERR, {} NOTIMP, {} dropped, {} busy",
+        dns.queries_udp, dns.queries_tcp, dns.answered_own, dns.answered_resolved, dns.names_remembered,
+        dns_.resolved_names().live(clock_.monotonic_ms()), dns.nxdomain, dns.servfail, dns.refused, dns.formerr,
+        dns.notimp, dns.dropped, dns.busy));
     const overlay::UdpExitCounters& exit = udp_exit_.counters();
     const overlay::UdpFlowCounters& flows = udp_flows_.counters();
     lines.push_back(formatted(

@@ -17,6 +17,7 @@
 #include "core/proxy/socks5_udp.h"
 #include "core/proxy/udp_forward.h"
 #include "core/util/format.h"
+#include "core/util/time.h"
 
 namespace pinhole::node {
 
@@ -41,6 +42,7 @@ class ControlSession final : public port::TcpEvents,
                              public port::TcpListenEvents,
                              public overlay::DialEvents,
                              public overlay::DirectoryEvents,
+                             public overlay::DnsClientEvents,
                              public proxy::Socks5Events {
 public:
     explicit ControlSession(ControlServer& server) : server_(server) {}
@@ -56,6 +58,8 @@ public:
                      const net::Endpoint& from) noexcept override;
     void on_dialed(overlay::StreamId stream, Errc result) noexcept override;
     void on_directory(std::uint32_t query, Errc result, const overlay::ServiceList& services) noexcept override;
+    void on_host_resolved(std::uint32_t lookup, Errc result, std::span<const net::IpAddress> addresses,
+                          std::uint32_t ttl_s) noexcept override;
     void on_socks_connect(port::TcpConnectionId connection, const proxy::SocksAddress& destination) noexcept override;
     void on_socks_abandoned(port::TcpConnectionId connection) noexcept override;
     void on_socks_udp_associate(port::TcpConnectionId connection, const net::Endpoint& client) noexcept override;
@@ -76,6 +80,16 @@ private:
     void socks_service_found(port::TcpConnectionId connection, Errc result, const overlay::ServiceList& services,
                              std::string_view name);
     void socks_dialed(port::TcpConnectionId connection, Errc result, const std::string& why);
+    // Host names: asked of the agent's DNS, for the command, a SOCKS5 connection or a forwarded one.
+    enum class NameUse { command, socks, forward };
+    struct NameLookup {
+        NameUse use;
+        port::TcpConnectionId connection;  // socks, forward
+        std::string name;
+        std::uint16_t port;
+    };
+    void resolve_name(NameUse use, std::string_view name, std::uint16_t port, port::TcpConnectionId connection);
+    void name_resolved(const NameLookup& lookup, Errc result, const net::Endpoint& destination);
     void reply(ReplyCode code, std::string_view text);
     void finish();
     port::Tcp& tcp() { return server_.tcp(); }
@@ -100,6 +114,8 @@ private:
     };
     std::map<std::uint32_t, SocksLookup> socks_lookups_;
     std::map<overlay::StreamId, port::TcpConnectionId> socks_dials_;
+    std::map<std::uint32_t, NameLookup> name_lookups_;
+    std::optional<std::uint32_t> name_fresh_until_ms_;  // forward: resolve again for a connection after this
     std::unique_ptr<proxy::UdpForward> udp_forward_;  // `forward-udp`
     // SOCKS5 UDP ASSOCIATE: a relay per client, for as long as its TCP connection lasts.
     struct Association final : port::TcpEvents {
@@ -134,6 +150,10 @@ private:
 
 ControlSession::~ControlSession() {
     if (lookup_) server_.node().directory().cancel(*lookup_);
+    for (const auto& [lookup, name] : name_lookups_) {
+        server_.node().names().cancel(lookup);
+        if (name.use == NameUse::forward) tcp().close(name.connection, true);
+    }
     if (connect_stream_) server_.node().streams().cancel_dial(*connect_stream_);
     for (const auto& [stream, connection] : forward_dials_) {
         server_.node().streams().cancel_dial(stream);
@@ -212,6 +232,11 @@ void ControlSession::on_closed(port::TcpConnectionId connection, Errc) noexcept 
         forward_dials_.erase(it);
         return;
     }
+    std::erase_if(name_lookups_, [&](const auto& entry) {
+        const bool gone = entry.second.use == NameUse::forward && entry.second.connection == connection;
+        if (gone) server_.node().names().cancel(entry.first);  // its client left while we resolved
+        return gone;
+    });
 }
 
 void ControlSession::handle(const Request& request) {
@@ -244,8 +269,7 @@ void ControlSession::handle(const Request& request) {
             destination_known(request.target.endpoint);
             return;
         case Target::Kind::host:
-            reply(ReplyCode::unsupported, "host names are not resolved at the agent yet: give an IP address or a service name");
-            finish();
+            resolve_name(NameUse::command, request.target.host.view(), request.target.endpoint.port, 0);
             return;
         case Target::Kind::service:
             break;
@@ -329,6 +353,12 @@ void ControlSession::on_accepted(port::TcpListenerId, port::TcpConnectionId conn
         return;
     }
     tcp().set_events(connection, *this);
+    if (request_.target.kind == Target::Kind::host &&
+        (!name_fresh_until_ms_ || time_after_or_equal(server_.node().clock().monotonic_ms(), *name_fresh_until_ms_))) {
+        // The agent's domain rules remember its answer for a TTL: past it, ask again.
+        resolve_name(NameUse::forward, request_.target.host.view(), request_.target.endpoint.port, connection);
+        return;
+    }
     const Result<overlay::StreamId> stream = server_.node().streams().dial(peer_, destination_, connection, *this);
     std::array<char, 160> text{};
     if (!stream.ok()) {
@@ -422,9 +452,7 @@ void ControlSession::on_socks_connect(port::TcpConnectionId connection,
     }
     config::Name service;
     if (name.find('.') != std::string_view::npos || !overlay::is_valid_name(name) || !service.assign(name).ok()) {
-        reply(ReplyCode::info, "SOCKS5: " + std::string(name) +
-                                   ": host names are not resolved at the agent yet; give an address or a service name");
-        socks_->refuse(connection, proxy::ReplyCode::host_unreachable);
+        resolve_name(NameUse::socks, name, destination.endpoint.port, connection);  // at the agent
         return;
     }
     const Result<std::uint32_t> lookup =
@@ -490,12 +518,93 @@ void ControlSession::on_socks_udp_associate(port::TcpConnectionId connection, co
 
 void ControlSession::on_socks_abandoned(port::TcpConnectionId connection) noexcept {
     std::erase_if(socks_lookups_, [&](const auto& entry) { return entry.second.connection == connection; });
+    std::erase_if(name_lookups_, [&](const auto& entry) {
+        const bool gone = entry.second.use == NameUse::socks && entry.second.connection == connection;
+        if (gone) server_.node().names().cancel(entry.first);
+        return gone;
+    });
     for (auto it = socks_dials_.begin(); it != socks_dials_.end(); ++it) {
         if (it->second != connection) continue;
         server_.node().streams().cancel_dial(it->first);
         socks_dials_.erase(it);
         return;
     }
+}
+
+// ---- host names: resolved by the agent's DNS, then dialled by address --------------------------
+
+void ControlSession::resolve_name(NameUse use, std::string_view name, std::uint16_t port,
+                                  port::TcpConnectionId connection) {
+    NodeControl& node = server_.node();
+    const Result<std::uint32_t> lookup = node.names().resolve_host(peer_, node.peer_overlay_address(peer_), name, *this);
+    if (!lookup.ok()) {
+        name_resolved(NameLookup{use, connection, std::string(name), port}, lookup.error(), net::Endpoint{});
+        return;
+    }
+    name_lookups_[lookup.value()] = NameLookup{use, connection, std::string(name), port};
+    if (use == NameUse::command) state_ = State::looking_up;
+}
+
+void ControlSession::on_host_resolved(std::uint32_t lookup, Errc result, std::span<const net::IpAddress> addresses,
+                                      std::uint32_t ttl_s) noexcept {
+    const auto found = name_lookups_.find(lookup);
+    if (found == name_lookups_.end()) return;
+    const NameLookup name = found->second;
+    name_lookups_.erase(found);
+    // The first address: an IPv6 one when the agent has any (every node has an IPv6 overlay address).
+    const net::Endpoint destination{addresses.empty() ? net::IpAddress{} : addresses[0], name.port};
+    if (result == Errc::ok && name.use != NameUse::socks) {
+        const std::uint32_t ttl_ms = std::min<std::uint32_t>(ttl_s, 86'400) * 1000;
+        name_fresh_until_ms_ = deadline_after(server_.node().clock().monotonic_ms(), ttl_ms - std::min<std::uint32_t>(ttl_ms / 2, 5'000));
+    }
+    name_resolved(name, result, destination);
+}
+
+void ControlSession::name_resolved(const NameLookup& lookup, Errc result, const net::Endpoint& destination) {
+    const std::string agent(request_.agent.view());
+    const std::string why = result == Errc::not_found  ? "no such name there"
+                            : result == Errc::refused  ? "the agent resolves no names for this node (its allow: list has no network or domain rule)"
+                            : result == Errc::timed_out ? "the agent did not answer (is it running, and is there a session? see `pinhole status`)"
+                            : result == Errc::invalid_argument ? "not a host name"
+                            : result == Errc::no_space ? "too many name lookups in flight"
+                                                       : describe(result);
+    const std::string failed = lookup.name + ": agent " + agent + " cannot resolve it: " + why;
+    if (lookup.use == NameUse::socks) {
+        if (result == Errc::ok) {
+            socks_dial(lookup.connection, destination);
+            return;
+        }
+        reply(ReplyCode::info, "SOCKS5: " + failed);
+        // A name that does not resolve is an unreachable host; a silent agent, an unreachable network.
+        socks_->refuse(lookup.connection, result == Errc::refused     ? proxy::ReplyCode::not_allowed
+                                          : result == Errc::timed_out ? proxy::ReplyCode::network_unreachable
+                                          : result == Errc::no_space  ? proxy::ReplyCode::general_failure
+                                                                      : proxy::ReplyCode::host_unreachable);
+        return;
+    }
+    if (lookup.use == NameUse::forward) {
+        if (result != Errc::ok) {
+            tcp().close(lookup.connection, true);
+            reply(ReplyCode::info, "a connection was refused: " + failed);
+            return;
+        }
+        destination_ = destination;
+        const Result<overlay::StreamId> stream = server_.node().streams().dial(peer_, destination, lookup.connection, *this);
+        if (!stream.ok()) {
+            tcp().close(lookup.connection, true);
+            reply(ReplyCode::info, std::string("a connection was refused: ") + describe(stream.error()));
+            return;
+        }
+        forward_dials_[stream.value()] = lookup.connection;
+        return;
+    }
+    if (result != Errc::ok) {
+        reply(result == Errc::timed_out ? ReplyCode::timed_out : result == Errc::refused ? ReplyCode::refused
+              : result == Errc::no_space ? ReplyCode::busy : ReplyCode::unreachable, failed);
+        finish();
+        return;
+    }
+    destination_known(destination);
 }
 
 // ---- the server ------------------------------------------------------------------------------

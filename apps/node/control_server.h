@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "apps/node/control_protocol.h"
+#include "core/overlay/dns_client.h"
 #include "core/overlay/service_directory.h"
 #include "core/overlay/streams.h"
 #include "core/overlay/udp_flows.h"
@@ -28,6 +29,7 @@ public:
     [[nodiscard]] virtual net::IpAddress peer_overlay_address(overlay::PeerId peer) = 0;
     [[nodiscard]] virtual overlay::StreamTable& streams() = 0;
     [[nodiscard]] virtual overlay::ServiceDirectory& directory() = 0;
+    [[nodiscard]] virtual overlay::DnsClient& names() = 0;  // host names, resolved at the agent
     [[nodiscard]] virtual port::Clock& clock() = 0;
     [[nodiscard]] virtual port::Udp& udp() = 0;
     [[nodiscard]] virtual overlay::UdpFlows& udp_flows() = 0;

@@ -127,15 +127,29 @@ constexpr net::Prefix link_local_v6{{net::Family::v6, {0xFE, 0x80}}, 10};
     return nullptr;
 }
 
+// Whether a domain rule opens `destination`: a name it matches resolved there for this peer.
+[[nodiscard]] bool domain_opens(const AllowRule& rule, const net::Endpoint& destination,
+                                const ResolvedFor& resolved) noexcept {
+    return resolved.names != nullptr &&
+           resolved.names->resolved_to(resolved.peer, rule, destination.address, resolved.now_ms);
+}
+
 [[nodiscard]] Decision decide_by_rules(const config::Peer& peer, const OwnAddresses& own,
-                                       const net::Endpoint& destination) noexcept {
+                                       const net::Endpoint& destination,
+                                       const ResolvedFor& resolved) noexcept {
     const bool special = is_special(destination.address, own);
     bool swept_in_special = false;
     bool domain_could_match = false;
     for (const AllowRule& rule : peer.allow) {
         if (rule.kind == AllowKind::service || !covers_port(rule, destination.port)) continue;
         if (rule.kind == AllowKind::domain) {
-            domain_could_match = true;  // matches once the agent resolves names for the peer
+            if (!domain_opens(rule, destination, resolved)) {
+                domain_could_match = true;
+            } else if (special) {
+                swept_in_special = true;  // a name never names the device itself
+            } else {
+                return reach(nullptr, config::HostPort{{}, destination});
+            }
             continue;
         }
         const net::Prefix network = unmapped(rule.network);
@@ -163,13 +177,14 @@ const char* describe(Refusal reason) noexcept {
             return "loopback, link-local or own address covered only by a broader network rule";
         case Refusal::not_unicast: return "not a unicast address and port";
         case Refusal::domain_rule_unresolved:
-            return "only a domain rule could match, and names are not resolved yet";
+            return "only a domain rule could match, and no name it matches resolved to that "
+                   "address for this peer (ask the agent's DNS first)";
     }
     return "unknown refusal";
 }
 
 Decision decide(const config::NodeConfig& node, const config::Peer& peer, const OwnAddresses& own,
-                const net::Endpoint& destination) noexcept {
+                const net::Endpoint& destination, const ResolvedFor& resolved) noexcept {
     const net::Endpoint to{net::unmapped(destination.address), destination.port};
     // First, so a port-0 or unset destination never reaches a service or a rule.
     if (!is_unicast(to)) return refuse(Refusal::not_unicast);
@@ -177,12 +192,26 @@ Decision decide(const config::NodeConfig& node, const config::Peer& peer, const 
     if (const config::Service* service = service_at(node, peer, to)) {
         return reach(service, service->target);
     }
-    return decide_by_rules(peer, own, to);
+    return decide_by_rules(peer, own, to, resolved);
 }
 
 bool may_reach_service(const config::Peer& peer, std::size_t service_index) noexcept {
     for (const AllowRule& rule : peer.allow) {
         if (rule.kind == AllowKind::service && rule.service_index == service_index) return true;
+    }
+    return false;
+}
+
+bool has_domain_rule_for(const config::Peer& peer, std::string_view name) noexcept {
+    for (const AllowRule& rule : peer.allow) {
+        if (domain_rule_matches(rule, name)) return true;
+    }
+    return false;
+}
+
+bool may_resolve_names(const config::Peer& peer) noexcept {
+    for (const AllowRule& rule : peer.allow) {
+        if (rule.kind != AllowKind::service) return true;
     }
     return false;
 }

@@ -8,6 +8,7 @@
 #include <lwip/pbuf.h>
 #include <lwip/priv/tcp_priv.h>
 
+#include "core/overlay/dns_wire.h"
 #include "core/overlay/lwip_address.h"
 #include "core/util/assert.h"
 #include "core/util/endian.h"
@@ -97,8 +98,8 @@ bool StreamTable::intercept(PeerId peer, netif* peer_netif, std::span<const std:
         return false;  // not a new connection: lwIP's
     }
     const net::Endpoint& to = segment->destination;
-    if (overlay_.is_own_address(to.address) && (to.port == echo_port || to.port == discard_port)) {
-        return false;  // the built-in services
+    if (overlay_.is_own_address(to.address) && (to.port == echo_port || to.port == discard_port || to.port == dns_port)) {
+        return false;  // the built-in services, and the node's DNS (core/overlay/dns_server.h)
     }
     if (Stream* known = find_exit(peer, segment->source, to); known != nullptr) {
         if (known->phase == Phase::handshaking || known->phase == Phase::open) return false;

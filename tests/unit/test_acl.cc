@@ -5,6 +5,7 @@
 #include <array>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "config/load.h"
 #include "core/acl/acl.h"
@@ -316,6 +317,141 @@ TEST(AclServices, MayReachExactlyTheNamedServices) {
     for (std::size_t i = 0; i < closed.services.size(); ++i) {
         EXPECT_FALSE(may_reach_service(closed.peers[0], i)) << i;
     }
+}
+
+// ---- domain rules: what the node's DNS resolved for the peer (core/acl/resolved_names.h) ----
+
+constexpr std::uint16_t laptop_id = 3;
+
+class AclNames : public Acl {
+protected:
+    Decision decide_resolved(const std::string& allow, const char* destination, std::uint32_t now_ms,
+                             std::uint16_t peer = laptop_id) {
+        config_ = node_allowing(allow);
+        if (config_.peers.empty()) return Decision{};
+        return decide(config_, config_.peers[0], own_, endpoint(destination), ResolvedFor{&names_, peer, now_ms});
+    }
+    void resolved(const char* name, std::initializer_list<const char*> addresses, std::uint32_t now_ms = 0,
+                  std::uint32_t ttl_ms = 60'000) {
+        std::vector<net::IpAddress> list;
+        for (const char* text : addresses) list.push_back(address(text));
+        names_.remember(laptop_id, name, list, ttl_ms, now_ms);
+    }
+    ResolvedNames names_;
+};
+
+config::AllowRule domain_rule(const char* domain, bool any_subdomain) {
+    config::AllowRule rule;
+    rule.kind = config::AllowKind::domain;
+    EXPECT_TRUE(rule.domain.assign(domain).ok());
+    rule.any_subdomain = any_subdomain;
+    return rule;
+}
+
+TEST(AclDomainRules, MatchTheNameOrTheNamesUnderADomain) {
+    const config::AllowRule printer = domain_rule("printer.lan", false);
+    EXPECT_TRUE(domain_rule_matches(printer, "printer.lan"));
+    EXPECT_TRUE(domain_rule_matches(printer, "Printer.LAN"));
+    EXPECT_FALSE(domain_rule_matches(printer, "x.printer.lan"));
+    EXPECT_FALSE(domain_rule_matches(printer, "printer.lan.evil"));
+    const config::AllowRule lan = domain_rule("lan", true);
+    EXPECT_TRUE(domain_rule_matches(lan, "nas.lan"));
+    EXPECT_TRUE(domain_rule_matches(lan, "a.b.LAN"));
+    EXPECT_FALSE(domain_rule_matches(lan, "lan"));
+    EXPECT_FALSE(domain_rule_matches(lan, "evillan"));
+    EXPECT_FALSE(domain_rule_matches(lan, ".lan"));
+    config::AllowRule network = lan;
+    network.kind = config::AllowKind::network;
+    EXPECT_FALSE(domain_rule_matches(network, "nas.lan"));
+}
+
+TEST_F(AclNames, ADomainRuleOpensWhatTheNodeResolvedForThePeerOnItsPorts) {
+    const std::string allow = "\"*.lan:22\", printer.lan:631";
+    resolved("nas.lan", {"192.168.1.20", "192.168.1.21"});
+    resolved("printer.lan", {"2001:db8::631"});
+    const Decision decision = decide_resolved(allow, "192.168.1.21:22", 1000);
+    ASSERT_TRUE(decision.allowed());
+    EXPECT_EQ(decision.target.endpoint, endpoint("192.168.1.21:22"));
+    EXPECT_TRUE(decide_resolved(allow, "[2001:db8::631]:631", 1000).allowed());
+    EXPECT_TRUE(decide_resolved(allow, "[::ffff:192.168.1.20]:22", 1000).allowed());
+    // Another port, another address, another peer, or past the TTL: refused.
+    EXPECT_EQ(decide_resolved(allow, "192.168.1.20:23", 1000).refusal, Refusal::no_matching_rule);
+    EXPECT_EQ(decide_resolved(allow, "192.168.1.22:22", 1000).refusal, Refusal::domain_rule_unresolved);
+    EXPECT_EQ(decide_resolved(allow, "192.168.1.20:22", 1000, laptop_id + 1).refusal,
+              Refusal::domain_rule_unresolved);
+    EXPECT_TRUE(decide_resolved(allow, "192.168.1.20:22", 59'999).allowed());
+    EXPECT_EQ(decide_resolved(allow, "192.168.1.20:22", 60'000).refusal, Refusal::domain_rule_unresolved);
+    // printer.lan's rule opens 631 only, and *.lan's opens 22 of printer.lan too.
+    EXPECT_EQ(decide_resolved(allow, "[2001:db8::631]:80", 1000).refusal, Refusal::no_matching_rule);
+    EXPECT_TRUE(decide_resolved(allow, "[2001:db8::631]:22", 1000).allowed());
+    EXPECT_EQ(decide_resolved("printer.lan:631", "192.168.1.20:631", 1000).refusal, Refusal::domain_rule_unresolved);
+}
+
+TEST_F(AclNames, ANameNeverOpensTheDeviceItself) {
+    resolved("self.lan", {"127.0.0.1", "192.168.1.5", "169.254.1.1"});
+    for (const char* destination : {"127.0.0.1:22", "192.168.1.5:22", "169.254.1.1:22"}) {
+        EXPECT_EQ(decide_resolved("\"*.lan:22\"", destination, 0).refusal, Refusal::special_address) << destination;
+    }
+    // The node's overlay address is its services, whatever a name says.
+    resolved("overlay.lan", {"10.77.0.2"});
+    EXPECT_EQ(decide_resolved("\"*.lan:22\"", "10.77.0.2:22", 0).refusal, Refusal::service_not_allowed);
+    // Without a table (the node resolves nothing), domain rules match nothing.
+    EXPECT_EQ(refusal_for("\"*.lan:22\"", "192.168.1.20:22"), Refusal::domain_rule_unresolved);
+}
+
+TEST_F(AclNames, ANewerAnswerReplacesTheAddressesOfItsFamily) {
+    resolved("nas.lan", {"192.168.1.20"}, 0);
+    resolved("NAS.lan.", {"192.168.1.30"}, 1000);
+    resolved("nas.lan", {"2001:db8::20"}, 1000);
+    EXPECT_EQ(decide_resolved("\"*.lan:22\"", "192.168.1.20:22", 2000).refusal, Refusal::domain_rule_unresolved);
+    EXPECT_TRUE(decide_resolved("\"*.lan:22\"", "192.168.1.30:22", 2000).allowed());
+    EXPECT_TRUE(decide_resolved("\"*.lan:22\"", "[2001:db8::20]:22", 2000).allowed());
+    EXPECT_EQ(names_.live(2000), 2u);
+    names_.forget(laptop_id);
+    EXPECT_EQ(names_.live(2000), 0u);
+    EXPECT_EQ(decide_resolved("\"*.lan:22\"", "192.168.1.30:22", 2000).refusal, Refusal::domain_rule_unresolved);
+}
+
+TEST(AclResolvedNames, IsBoundedAndGivesUpTheEntryThatExpiresSoonest) {
+    ResolvedNames names;
+    const config::AllowRule lan = domain_rule("lan", true);
+    for (std::size_t i = 0; i < max_resolved_names; ++i) {
+        const std::string name = "host" + std::to_string(i) + ".lan";
+        const net::IpAddress at = net::IpAddress::v4(10, 0, static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i));
+        names.remember(1, name, std::span(&at, 1), 10'000 + static_cast<std::uint32_t>(i), 0);
+    }
+    EXPECT_EQ(names.live(0), max_resolved_names);
+    EXPECT_EQ(names.counters().evicted_live, 0u);
+    const net::IpAddress newest = net::IpAddress::v4(10, 9, 9, 9);
+    names.remember(1, "newest.lan", std::span(&newest, 1), 60'000, 0);
+    EXPECT_EQ(names.counters().evicted_live, 1u);
+    EXPECT_EQ(names.live(0), max_resolved_names);
+    EXPECT_TRUE(names.resolved_to(1, lan, newest, 0));
+    EXPECT_FALSE(names.resolved_to(1, lan, net::IpAddress::v4(10, 0, 0, 0), 0));  // host0: soonest
+    EXPECT_TRUE(names.resolved_to(1, lan, net::IpAddress::v4(10, 0, 0, 1), 0));
+    // Expired entries are taken first, without counting an eviction.
+    names.remember(1, "later.lan", std::span(&newest, 1), 60'000, 10'005);
+    EXPECT_EQ(names.counters().evicted_live, 1u);
+    // Nothing is kept for an empty answer, a zero TTL or a name too long.
+    const std::size_t before = names.live(0);
+    names.remember(1, "empty.lan", {}, 60'000, 0);
+    names.remember(1, "zero.lan", std::span(&newest, 1), 0, 0);
+    names.remember(1, std::string(300, 'a'), std::span(&newest, 1), 60'000, 0);
+    EXPECT_EQ(names.live(0), before);
+    EXPECT_EQ(names.counters().names_refused, 1u);
+}
+
+TEST(AclResolvedNames, ResolveForPeersWithNetworkOrDomainRulesAndRememberMatchingNames) {
+    const config::NodeConfig node = node_allowing("ssh, \"*.lan:22\", printer.corp:631");
+    ASSERT_EQ(node.peers.size(), 1u);
+    EXPECT_TRUE(may_resolve_names(node.peers[0]));
+    EXPECT_TRUE(has_domain_rule_for(node.peers[0], "nas.lan"));
+    EXPECT_TRUE(has_domain_rule_for(node.peers[0], "printer.corp"));
+    EXPECT_FALSE(has_domain_rule_for(node.peers[0], "other.corp"));
+    EXPECT_FALSE(has_domain_rule_for(node.peers[0], "lan"));
+    EXPECT_FALSE(may_resolve_names(node_allowing("ssh, web").peers[0]));
+    EXPECT_TRUE(may_resolve_names(node_allowing("\"10.0.0.0/8:22\"").peers[0]));
+    EXPECT_FALSE(may_resolve_names(node_allowing("").peers[0]));
 }
 
 }  // namespace

@@ -10,7 +10,8 @@
 #     with $proxy_protocol_addr) sees the client node's overlay address, not the agent's;
 #   - refusals carry SOCKS5 reply codes from the agent's true outcome (the reason in its RST):
 #     a port its access list does not allow (2), a LAN port nothing listens on (5), a service
-#     the agent does not publish (4), a name with a dot (4, not resolved at the agent yet).
+#     the agent does not publish (4), a name with a dot the agent cannot resolve (4: names
+#     resolve at the agent, tests/integration/netns/client_names.sh).
 set -euo pipefail
 PH_NAME=client_proxy
 # shellcheck source=lib.sh
@@ -124,7 +125,7 @@ refused socks5://127.0.0.1:1080 "http://$a4:8081/" "\\(2\\)"
 refused socks5://127.0.0.1:1080 "http://$lan_host:81/" "\\(5\\)"
 refused socks5h://127.0.0.1:1080 "http://secret/" "\\(4\\)"
 refused socks5h://127.0.0.1:1080 "http://printer.lan/" "\\(4\\)"
-grep -q "host names are not resolved at the agent yet" "$ph_dir/proxy-open.log" ||
+grep -q "printer.lan: agent agent cannot resolve it" "$ph_dir/proxy-open.log" ||
   ph_fail "expected the proxy to say why printer.lan was refused: $(cat "$ph_dir/proxy-open.log")"
 
 ph_log "a proxy that demands a user name and password"
