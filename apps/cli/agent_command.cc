@@ -555,6 +555,15 @@ std::vector<std::string> Agent::status_lines() {
         "{} dropped (no flow slot), {} expired; udp flows {} opened, {} sent, {} received",
         udp_exit_.open_flows(), exit.flows_opened, exit.refused_by_policy, exit.datagrams_out, exit.datagrams_back,
         exit.dropped_no_flow_slot, exit.flows_expired, flows.opened, flows.datagrams_sent, flows.datagrams_received));
+    if (relay_ != nullptr) {
+        const relay::RelayCounters& relay = relay_->counters();
+        lines.push_back(formatted(
+            "status: relay {}; {} connects, {} up, {} failures; {} datagrams sent, {} received; dropped {} "
+            "(channel down), {} (queue full); {} errors from the gateway, {} malformed frames",
+            relay_->up() ? "up" : "down", relay.connects, relay.established, relay.failures, relay.datagrams_sent,
+            relay.datagrams_received, relay.dropped_not_up, relay.dropped_buffer_full, relay.errors_received,
+            relay.malformed_frames));
+    }
     for (const PeerState& peer : peers_) {
         const wireguard::PeerCounters* counters = device_.peer_counters(peer.id);
         if (counters == nullptr) continue;

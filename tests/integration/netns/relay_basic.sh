@@ -62,6 +62,9 @@ ph_forward_start c client web "$ph_dir/client.yaml" agent 18080 web
 ph_expect_page c http://127.0.0.1:18080/ "$(ph_page web)"
 ph_expect_page c http://127.0.0.1:18080/ "$(ph_page web)"
 grep -q "node client .* up from" "$ph_dir/gateway.log" || ph_fail "expected the gateway to log the client's channel: $(cat "$ph_dir/gateway.log")"
+status=$(ph_cli c client status -c "$ph_dir/client.yaml")
+grep -q "status: relay up; [1-9][0-9]* connects, [1-9][0-9]* up, .* [1-9][0-9]* datagrams sent" <<<"$status" ||
+  ph_fail "expected the client's status to show its relay channel up and in use: $status"
 kill -USR1 "$gateway_pid"
 ph_wait 5 "the gateway's status line" grep -q "relayed [1-9][0-9]* datagrams" "$ph_dir/gateway.log"
 ph_log "$(grep 'status:' "$ph_dir/gateway.log" | tail -n 1)"
