@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/crypto/ct.h"
+#include "core/util/format.h"
 #include "core/util/time.h"
 
 namespace pinhole::relay {
@@ -13,11 +14,11 @@ RelayClient::RelayClient(Ports ports, const keys::KeyPair& node, const config::N
     : ports_(ports), node_(node), gateway_key_(gateway.public_key), gateway_(gateway), events_(events),
       logger_(logger), settings_(settings) {
     next_attempt_ms_ = now_ms();
-    uses_tls_ = gateway.url.transport == config::Transport::tls;
+    const config::Transport transport = gateway.url.transport;
+    uses_tls_ = transport == config::Transport::tls || transport == config::Transport::wss;
+    uses_websocket_ = transport == config::Transport::ws || transport == config::Transport::wss;
     if (uses_tls_ && !PINHOLE_BOARD_HAS_TLS) {
-        PINHOLE_LOG_ERROR(logger_, "relay: this board was built without TLS: use a tcp:// gateway URL");
-    } else if (gateway.url.transport == config::Transport::ws || gateway.url.transport == config::Transport::wss) {
-        PINHOLE_LOG_ERROR(logger_, "relay: ws:// and wss:// gateway URLs are not supported yet: use tcp:// or tls://");
+        PINHOLE_LOG_ERROR(logger_, "relay: this board was built without TLS: use a tcp:// or ws:// gateway URL");
     } else if (uses_tls_ && !gateway.has_cert_sha256 && settings.tls_ca_pem.empty()) {
         PINHOLE_LOG_WARNING(logger_, "relay: the gateway's TLS certificate is not checked (no cert_sha256 or "
                                      "ca_file); its pinned key still authenticates it");
@@ -26,21 +27,24 @@ RelayClient::RelayClient(Ports ports, const keys::KeyPair& node, const config::N
 
 // Closed during our handshake, the gateway refused it: the usual reasons are named.
 const char* RelayClient::closed_reason() const noexcept {
+    if (phase_ == Phase::upgrading) {
+        return "the gateway (or the proxy in front of it) closed the connection during the WebSocket upgrade";
+    }
     if (phase_ != Phase::handshaking) return "the gateway closed the channel";
     return "the gateway closed the channel during the handshake (its key is not gateway.public_key, or this "
            "node's key is not in its authorized_keys: see the gateway's log)";
 }
 
 const char* RelayClient::transport_description() const noexcept {
-    if (!uses_tls_) return "tcp";
-    if (gateway_.has_cert_sha256) return "tls, certificate pinned";
-    return settings_.tls_ca_pem.empty() ? "tls, certificate not checked" : "tls, certificate checked against ca_file";
+    if (!uses_tls_) return uses_websocket_ ? "ws" : "tcp";
+    if (gateway_.has_cert_sha256) return uses_websocket_ ? "wss, certificate pinned" : "tls, certificate pinned";
+    if (settings_.tls_ca_pem.empty()) {
+        return uses_websocket_ ? "wss, certificate not checked" : "tls, certificate not checked";
+    }
+    return uses_websocket_ ? "wss, certificate checked against ca_file" : "tls, certificate checked against ca_file";
 }
 
-bool RelayClient::transport_supported() const noexcept {
-    const config::Transport transport = gateway_.url.transport;
-    return transport == config::Transport::tcp || (transport == config::Transport::tls && PINHOLE_BOARD_HAS_TLS);
-}
+bool RelayClient::transport_supported() const noexcept { return !uses_tls_ || PINHOLE_BOARD_HAS_TLS; }
 
 RelayClient::~RelayClient() {
     if (phase_ == Phase::resolving) ports_.resolver.cancel(resolve_);
@@ -61,6 +65,7 @@ void RelayClient::tick() noexcept {
         case Phase::resolving:
         case Phase::connecting:
         case Phase::tls_handshaking:
+        case Phase::upgrading:
         case Phase::handshaking:
             if (time_after_or_equal(now, deadline_ms_)) fail("no answer from the gateway", Errc::timed_out);
             break;
@@ -124,14 +129,102 @@ void RelayClient::on_connected(port::TcpConnectionId connection, Errc result) no
     if (uses_tls_) {
         start_tls();
     } else {
+        transport_ready();
+    }
+}
+
+// TCP (and TLS) is up: the WebSocket upgrade first on ws:// and wss://, then the Noise handshake.
+void RelayClient::transport_ready() noexcept {
+    if (uses_websocket_) {
+        start_upgrade();
+    } else {
         start_noise();
     }
+}
+
+// The Host header: the URL's name (or address) and its port unless it is the scheme's default.
+std::size_t RelayClient::websocket_host(std::span<char> out) const noexcept {
+    const config::HostPort& server = gateway_.url.server;
+    const std::uint16_t port = server.endpoint.port;
+    const bool default_port = port == (uses_tls_ ? 443 : 80);
+    if (server.host_name.size() != 0) {
+        return default_port ? format_to(out, "{}", server.host_name.view())
+                            : format_to(out, "{}:{}", server.host_name.view(), port);
+    }
+    const net::IpAddress& address = server.endpoint.address;
+    if (address.is_v6()) return default_port ? format_to(out, "[{}]", address) : format_to(out, "[{}]:{}", address, port);
+    return default_port ? format_to(out, "{}", address) : format_to(out, "{}:{}", address, port);
+}
+
+void RelayClient::start_upgrade() noexcept {
+    websocket_.reset();
+    std::array<char, 320> host{};
+    const std::size_t host_length = websocket_host(host);
+    const Status keyed = ws::make_client_key(ports_.random, websocket_key_);
+    if (!keyed.ok()) {
+        fail("cannot start the WebSocket upgrade", keyed.error());
+        return;
+    }
+    const Result<std::size_t> request =
+        ws::encode_upgrade_request(std::string_view(host.data(), host_length), gateway_.url.path.view(),
+                                   websocket_key_.key_text(), scratch_);
+    if (!request.ok() || !queue(std::span(scratch_.data(), request.value()))) {
+        fail("cannot start the WebSocket upgrade", request.ok() ? Errc::no_space : request.error());
+        return;
+    }
+    phase_ = Phase::upgrading;
+    flush();
+}
+
+// Reads the answer to the upgrade (its head at most ws::max_head_bytes) until it is whole.
+void RelayClient::read_upgrade() noexcept {
+    const std::size_t limit = std::min(received_.size(), ws::max_head_bytes);
+    for (int round = 0; round < max_read_rounds && has_connection_ && phase_ == Phase::upgrading; round++) {
+        const Result<std::size_t> got =
+            transport_read(std::span(received_.data() + received_bytes_, limit - received_bytes_));
+        if (!got.ok() && got.error() == Errc::would_block) return;
+        if (!got.ok() || got.value() == 0) {
+            fail(closed_reason(), got.ok() ? Errc::closed : got.error());
+            return;
+        }
+        received_bytes_ += got.value();
+        ws::ResponseInfo info;
+        const Result<std::size_t> head = ws::parse_upgrade_response(std::span(received_.data(), received_bytes_),
+                                                                    websocket_key_.accept_text(), info);
+        if (!head.ok() && head.error() == Errc::would_block) continue;
+        if (!head.ok()) {
+            if (info.failure == ws::Failure::not_switching_protocols) {
+                PINHOLE_LOG_ERROR(logger_, "relay: the WebSocket upgrade to {} was answered with HTTP {}, not 101 (the "
+                                           "path the gateway or its proxy serves? the gateway behind a proxy down?)",
+                                  gateway_.url.path.view(), info.status);
+            } else {
+                PINHOLE_LOG_ERROR(logger_, "relay: the WebSocket upgrade's answer has {}", ws::describe(info.failure));
+            }
+            fail("the WebSocket upgrade failed", Errc::refused);
+            return;
+        }
+        if (!finish_upgrade(head.value())) return;
+    }
+}
+
+// The head is read: what came after it is already WebSocket frames. False when the channel failed.
+bool RelayClient::finish_upgrade(std::size_t head_bytes) noexcept {
+    const std::size_t leftover = received_bytes_ - head_bytes;
+    std::memmove(received_.data(), received_.data() + head_bytes, leftover);
+    received_bytes_ = 0;
+    start_noise();
+    if (phase_ != Phase::handshaking) return false;
+    if (leftover == 0) return true;
+    const Result<std::size_t> payload = unwrap(std::span(received_.data(), leftover));
+    if (!payload.ok()) return false;
+    received_bytes_ = payload.value();
+    return handle_messages();
 }
 
 void RelayClient::start_noise() noexcept {
     const Result<std::size_t> initiation = session_.start_initiator(
         node_, gateway_key_, ports_.random, crypto::tai64n_encode(ports_.clock.wall_time()), scratch_);
-    if (!initiation.ok() || !queue(std::span(scratch_.data(), initiation.value()))) {
+    if (!initiation.ok() || !queue_message(std::span(scratch_.data(), initiation.value()))) {
         fail("cannot start the handshake", initiation.ok() ? Errc::no_space : initiation.error());
         return;
     }
@@ -142,6 +235,7 @@ void RelayClient::start_noise() noexcept {
 void RelayClient::on_readable(port::TcpConnectionId connection) noexcept {
     if (!has_connection_ || connection != connection_) return;
     if (phase_ == Phase::tls_handshaking) advance_tls();
+    if (phase_ == Phase::upgrading) read_upgrade();
     if (phase_ == Phase::handshaking || phase_ == Phase::up) read_messages();
 }
 
@@ -156,9 +250,41 @@ void RelayClient::read_messages() noexcept {
             fail(closed_reason(), got.ok() ? Errc::closed : got.error());
             return;
         }
-        received_bytes_ += got.value();
+        std::size_t added = got.value();
+        if (uses_websocket_) {
+            const Result<std::size_t> payload = unwrap(std::span(received_.data() + received_bytes_, added));
+            if (!payload.ok()) return;
+            added = payload.value();
+        }
+        received_bytes_ += added;
         if (!handle_messages()) return;
     }
+}
+
+// The payload of the WebSocket frames in `bytes`, in place (the Noise stream goes on in it);
+// a ping is answered. An error when a frame was refused or the gateway closed the WebSocket:
+// the channel has failed then.
+Result<std::size_t> RelayClient::unwrap(std::span<std::uint8_t> bytes) noexcept {
+    const Result<std::size_t> payload = websocket_.decode(bytes);
+    if (!payload.ok()) {
+        PINHOLE_LOG_ERROR(logger_, "relay: the gateway sent {}", ws::describe(websocket_.failure()));
+        fail("the gateway's WebSocket stream is malformed", payload.error());
+        return payload.error();
+    }
+    if (websocket_.ping_pending()) {
+        std::array<std::uint8_t, ws::max_control_payload_bytes> pong{};
+        const std::span<const std::uint8_t> ping = websocket_.ping_payload();
+        std::copy(ping.begin(), ping.end(), pong.begin());
+        (void)queue_frame(ws::Opcode::pong, std::span(pong.data(), ping.size()));  // no room: the next ping's
+        websocket_.clear_ping();
+    }
+    if (websocket_.closed()) {
+        PINHOLE_LOG_WARNING(logger_, "relay: the gateway (or the proxy in front of it) closed the WebSocket, code {}",
+                            websocket_.close_code());
+        fail("the gateway closed the channel", Errc::closed);
+        return Errc::closed;
+    }
+    return payload.value();
 }
 
 // Every whole message in the buffer, then what is left of the last one moves to the front.
@@ -252,13 +378,14 @@ void RelayClient::send(const crypto::X25519Key& peer, std::span<const std::uint8
 void RelayClient::send_frame(std::span<const std::uint8_t> frame) noexcept {
     // Checked before sealing: a sealed message not sent would leave a gap in the session's
     // counter, and the gateway would (rightly) end the channel.
-    if (unsent_.writable_bytes() < length_prefix_bytes + frame.size() + noise::tag_bytes) {
+    const std::size_t message_bytes = length_prefix_bytes + frame.size() + noise::tag_bytes;
+    if (unsent_.writable_bytes() < framing_bytes(message_bytes) + message_bytes) {
         counters_.dropped_buffer_full++;  // the gateway is slow: drop, never grow
         return;
     }
     const Result<std::size_t> sealed = session_.seal(frame, scratch_);
     if (!sealed.ok()) return;
-    (void)queue(std::span(scratch_.data(), sealed.value()));
+    (void)queue_message(std::span(scratch_.data(), sealed.value()));
     // The datagrams of one loop turn share a write (tick() flushes), unless they pile up.
     if (unsent_.readable_bytes() >= flush_threshold_bytes) flush();
 }
@@ -266,6 +393,42 @@ void RelayClient::send_frame(std::span<const std::uint8_t> frame) noexcept {
 bool RelayClient::queue(std::span<const std::uint8_t> bytes) noexcept {
     if (unsent_.writable_bytes() < bytes.size()) return false;
     return unsent_.write(bytes) == bytes.size();
+}
+
+// The WebSocket frame header a message gets on ws:// and wss:// (none on tcp:// and tls://).
+std::size_t RelayClient::framing_bytes(std::size_t message_bytes) const noexcept {
+    return uses_websocket_ ? ws::frame_header_bytes(message_bytes, true) : 0;
+}
+
+// A sealed, length-prefixed message into the queue: as it is on tcp:// and tls://, in a binary
+// frame of its own on ws:// and wss://. False (nothing queued) without room.
+bool RelayClient::queue_message(std::span<std::uint8_t> message) noexcept {
+    if (!uses_websocket_) return queue(message);
+    return queue_frame(ws::Opcode::binary, message);
+}
+
+// A client's frame: masked (RFC 6455 §5.3), the payload in place.
+bool RelayClient::queue_frame(ws::Opcode opcode, std::span<std::uint8_t> payload) noexcept {
+    std::array<std::uint8_t, ws::max_frame_header_bytes> header{};
+    ws::Mask mask{};
+    if (unsent_.writable_bytes() < framing_bytes(payload.size()) + payload.size() || !next_mask(mask).ok()) {
+        return false;
+    }
+    const Result<std::size_t> length = ws::encode_frame_header(opcode, payload.size(), &mask, header);
+    if (!length.ok()) return false;
+    ws::apply_mask(payload, mask, 0);
+    return queue(std::span(header.data(), length.value())) && queue(payload);
+}
+
+// Masks come from the port's random source, a pool at a time (not a call per frame).
+Status RelayClient::next_mask(ws::Mask& mask) noexcept {
+    if (mask_pool_used_ + ws::mask_bytes > mask_pool_.size()) {
+        if (const Status filled = ports_.random.fill(mask_pool_); !filled.ok()) return filled;
+        mask_pool_used_ = 0;
+    }
+    std::copy_n(mask_pool_.begin() + static_cast<std::ptrdiff_t>(mask_pool_used_), ws::mask_bytes, mask.begin());
+    mask_pool_used_ += ws::mask_bytes;
+    return Status();
 }
 
 void RelayClient::flush() noexcept {
@@ -331,7 +494,7 @@ void RelayClient::advance_tls() noexcept {
         fail("TLS to the gateway failed", done.error());
         return;
     }
-    start_noise();
+    transport_ready();
 }
 
 Result<std::size_t> RelayClient::transport_read(std::span<std::uint8_t> out) noexcept {

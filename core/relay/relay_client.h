@@ -9,9 +9,11 @@
 // in a bounded buffer; when it is full a datagram is dropped (WireGuard's inner TCP recovers) —
 // memory never grows.
 //
-// Transports: tcp:// (the Noise session straight on TCP) and, where the board has TLS,
-// tls:// (core/relay/tls_client.h) with the certificate pinned, checked against a CA, or not at
-// all — the Noise session authenticates the gateway either way. ws:// and wss:// are refused.
+// Transports: tcp:// (the Noise session straight on TCP), ws:// (the same stream in WebSocket
+// binary frames after an HTTP/1.1 Upgrade: core/relay/websocket.h) and, where the board has
+// TLS, tls:// and wss:// (core/relay/tls_client.h) with the certificate pinned, checked against
+// a CA, or not at all — the Noise session authenticates the gateway either way, also through a
+// TLS-terminating front (nginx, a CDN) whose certificate is the one TLS sees.
 #pragma once
 
 #include <array>
@@ -25,6 +27,7 @@
 #include "core/relay/channel_session.h"
 #include "core/relay/frames.h"
 #include "core/relay/tls_client.h"
+#include "core/relay/websocket.h"
 #include "core/util/log.h"
 #include "core/util/ring_buffer.h"
 #include "port/clock.h"
@@ -40,7 +43,7 @@ struct RelaySettings {
     std::uint32_t handshake_timeout_ms = 5'000;
     std::uint32_t ping_interval_ms = 5'000;
     std::uint32_t dead_after_ms = 15'000;
-    // tls:// with gateway.ca_file: the CA's PEM, NUL-terminated (the app reads the file).
+    // tls:// and wss:// with gateway.ca_file: the CA's PEM, NUL-terminated (the app reads the file).
     std::span<const std::uint8_t> tls_ca_pem;
 };
 
@@ -98,7 +101,7 @@ public:
     void on_resolved(port::ResolveId id, Errc result, std::span<const net::IpAddress> addresses) noexcept override;
 
 private:
-    enum class Phase : std::uint8_t { waiting, resolving, connecting, tls_handshaking, handshaking, up };
+    enum class Phase : std::uint8_t { waiting, resolving, connecting, tls_handshaking, upgrading, handshaking, up };
     // From the board's budget: enough to read many messages per call, and to queue what the
     // overlay's TCP windows put in flight (drops make the TCP inside back off).
     static constexpr std::size_t receive_buffer_bytes = PINHOLE_BUDGET_RELAY_RECEIVE_BYTES;
@@ -107,6 +110,8 @@ private:
     static_assert(send_buffer_bytes >= 2 * (length_prefix_bytes + max_transport_message_bytes));
     static constexpr int max_read_rounds = 8192;
     static constexpr std::size_t flush_threshold_bytes = 32 * 1024;
+    static_assert(receive_buffer_bytes >= ws::max_head_bytes);  // the upgrade's answer fits
+    static constexpr std::size_t mask_pool_bytes = 256;           // 64 frames' masks per Random call
 
     void start_connect() noexcept;
     void connect_to(const net::Endpoint& server) noexcept;
@@ -115,8 +120,18 @@ private:
     [[nodiscard]] const char* closed_reason() const noexcept;
     void start_tls() noexcept;
     void advance_tls() noexcept;
+    void transport_ready() noexcept;
+    void start_upgrade() noexcept;
+    void read_upgrade() noexcept;
+    [[nodiscard]] bool finish_upgrade(std::size_t head_bytes) noexcept;
+    [[nodiscard]] std::size_t websocket_host(std::span<char> out) const noexcept;
     void start_noise() noexcept;
     void read_messages() noexcept;
+    [[nodiscard]] Result<std::size_t> unwrap(std::span<std::uint8_t> bytes) noexcept;
+    [[nodiscard]] bool queue_message(std::span<std::uint8_t> message) noexcept;
+    [[nodiscard]] bool queue_frame(ws::Opcode opcode, std::span<std::uint8_t> payload) noexcept;
+    [[nodiscard]] Status next_mask(ws::Mask& mask) noexcept;
+    [[nodiscard]] std::size_t framing_bytes(std::size_t message_bytes) const noexcept;
     [[nodiscard]] bool handle_messages() noexcept;
     [[nodiscard]] Result<std::size_t> transport_read(std::span<std::uint8_t> out) noexcept;
     [[nodiscard]] Result<std::size_t> transport_write(std::span<const std::uint8_t> bytes) noexcept;
@@ -141,6 +156,11 @@ private:
     TlsClient tls_;
 #endif
     bool uses_tls_ = false;
+    bool uses_websocket_ = false;
+    ws::Decoder websocket_{ws::Role::client};
+    ws::ClientKey websocket_key_;
+    std::array<std::uint8_t, mask_pool_bytes> mask_pool_{};
+    std::size_t mask_pool_used_ = mask_pool_bytes;  // empty: filled on first use
     Phase phase_ = Phase::waiting;
     bool has_connection_ = false;
     port::TcpConnectionId connection_ = 0;
