@@ -145,6 +145,9 @@ std::size_t Socks5Server::handle_credentials(Negotiation& negotiation) noexcept 
         parse_user_password(std::span(negotiation.buffer.data(), negotiation.buffered));
     if (!credentials.ok()) {
         counters_.refused_malformed++;
+        std::array<std::uint8_t, auth_status_bytes> failure{};  // RFC 1929: a status, then close
+        const Result<std::size_t> encoded = encode_auth_status(false, failure);
+        if (encoded.ok() && !send(negotiation, std::span(failure.data(), encoded.value()))) return 0;
         close(negotiation, false);
         return 0;
     }
@@ -185,6 +188,7 @@ std::size_t Socks5Server::handle_request(Negotiation& negotiation) noexcept {
     }
     counters_.requests++;
     negotiation.phase = Phase::owner_answers;
+    negotiation.deadline_ms = deadline_after(clock_.monotonic_ms(), settings_.answer_timeout_ms);
     const port::TcpConnectionId connection = negotiation.connection;
     const std::size_t consumed = request.value().consumed;
     if (message.command == Command::connect) {
@@ -212,7 +216,9 @@ Status Socks5Server::succeed(port::TcpConnectionId connection, const net::Endpoi
 
 void Socks5Server::refuse(port::TcpConnectionId connection, ReplyCode code) noexcept {
     Negotiation* negotiation = find(connection);
-    if (negotiation != nullptr) refuse_request(*negotiation, code);
+    if (negotiation == nullptr || negotiation->phase != Phase::owner_answers) return;
+    counters_.refused_by_owner++;
+    refuse_request(*negotiation, code);
 }
 
 void Socks5Server::refuse_request(Negotiation& negotiation, ReplyCode code) noexcept {
@@ -254,10 +260,10 @@ void Socks5Server::on_closed(port::TcpConnectionId connection, Errc) noexcept {
 void Socks5Server::tick() noexcept {
     const std::uint32_t now = clock_.monotonic_ms();
     for (Negotiation& negotiation : negotiations_) {
-        if (negotiation.phase == Phase::free || negotiation.phase == Phase::owner_answers) continue;
-        if (!time_after_or_equal(now, negotiation.deadline_ms)) continue;
+        if (negotiation.phase == Phase::free || !time_after_or_equal(now, negotiation.deadline_ms)) continue;
         counters_.timed_out++;
-        close(negotiation, false);
+        // An owner that never answered forgets the request (its dial, say) when told.
+        close(negotiation, negotiation.phase == Phase::owner_answers);
     }
 }
 

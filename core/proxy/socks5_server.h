@@ -25,6 +25,8 @@ inline constexpr std::size_t max_socks_negotiations = PINHOLE_BUDGET_MAX_STREAMS
 
 struct Socks5Settings {
     std::uint32_t negotiation_timeout_ms = 10'000;
+    // The owner's answer (its dial, lookup or resolution each give up sooner than this).
+    std::uint32_t answer_timeout_ms = 30'000;
     // Both empty: no authentication. Views into the owner's storage, which outlives the server.
     std::string_view user;
     std::string_view password;
@@ -38,7 +40,8 @@ struct Socks5Counters {
     std::uint64_t refused_malformed = 0;     // a message the wire parser refused
     std::uint64_t udp_associations = 0;
     std::uint64_t refused_command = 0;       // BIND (not offered)
-    std::uint64_t timed_out = 0;
+    std::uint64_t refused_by_owner = 0;      // refuse(): the agent's outcome, or the owner's
+    std::uint64_t timed_out = 0;             // negotiating, or waiting for the owner's answer
     std::uint64_t abandoned = 0;             // the client left before the answer
 };
 

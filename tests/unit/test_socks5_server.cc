@@ -439,6 +439,7 @@ TEST_F(Socks5ServerTest, AServerWithoutPasswordsRefusesAClientThatOffersOnlyOne)
     EXPECT_FALSE(closed(both));
 }
 
+// RFC 1929: a failure status (01 01), then the connection is closed.
 TEST_F(Socks5ServerTest, MalformedCredentialsAreClosed) {
     start_with_password();
     const std::vector<Bytes> malformed = {
@@ -450,11 +451,27 @@ TEST_F(Socks5ServerTest, MalformedCredentialsAreClosed) {
     for (const Bytes& message : malformed) {
         const TcpConnectionId connection = accept_one();
         send(connection, concat({greeting_with_password, message}));
-        EXPECT_EQ(output(connection), method_choice(2));
+        EXPECT_EQ(output(connection), concat({method_choice(2), Bytes{1, 1}}));
         EXPECT_TRUE(closed(connection));
         EXPECT_EQ(server->counters().refused_malformed, ++count);
         EXPECT_EQ(server->counters().refused_credentials, 0u);
     }
+}
+
+TEST_F(Socks5ServerTest, AnOwnerThatNeverAnswersIsToldAfterTheAnswerTimeout) {
+    start();
+    const TcpConnectionId connection = accept_one();
+    send(connection, concat({greeting_no_auth, request_v4(1, {192, 0, 2, 1}, 80)}));
+    ASSERT_EQ(owner.connects.size(), 1u);
+    clock.monotonic += Socks5Settings{}.answer_timeout_ms - 1;
+    server->tick();
+    EXPECT_FALSE(closed(connection));
+    clock.monotonic += 1;
+    server->tick();
+    EXPECT_TRUE(closed(connection));
+    EXPECT_EQ(server->counters().timed_out, 1u);
+    ASSERT_EQ(owner.abandoned.size(), 1u);
+    EXPECT_EQ(owner.abandoned[0], connection);
 }
 
 // ---- requests refused -----------------------------------------------------------------------
