@@ -632,12 +632,6 @@ int agent(Arguments arguments) {
         return 1;
     }
     const config::NodeConfig& config = node.value();
-    if (config.has_gateway && (config.gateway.url.transport == config::Transport::ws ||
-                               config.gateway.url.transport == config::Transport::wss)) {
-        std::fprintf(stderr, "pinhole agent: %s: this version reaches gateways over tcp:// and tls:// only "
-                             "(ws:// and wss:// come next)\n", arguments[1]);
-        return 1;
-    }
     std::vector<std::uint8_t> ca_pem;
     if (config.has_gateway && config.gateway.ca_file.size() != 0 &&
         !read_ca_file(std::string(config.gateway.ca_file.view()), ca_pem)) {

@@ -51,9 +51,13 @@ bool same_entry(const AuthorizedKey* a, const AuthorizedKey* b) {
 
 struct GatewayServer::Channel {
     enum class Wire : std::uint8_t { unknown, tcp, tls };  // known from the first byte
+    // Inside the wire, known from the first byte too: "GET " is a WebSocket upgrade.
+    enum class Framing : std::uint8_t { unknown, noise, upgrading, websocket };
     int fd = -1;
     Wire wire = Wire::unknown;
+    Framing framing = Framing::unknown;
     std::unique_ptr<TlsServerSession> tls;
+    std::unique_ptr<relay::ws::Decoder> websocket;  // WebSocket channels only (an idle plain one stays small)
     net::Endpoint from;
     relay::ChannelSession session;
     bool established = false;
@@ -115,7 +119,7 @@ bool GatewayServer::listen(const net::Endpoint& at) {
         return false;
     }
     listeners_.push_back(fd);
-    log_line("listening on {} (tcp)", at);
+    log_line("listening on {} (tcp; WebSocket upgrades on {})", at, relay::ws::default_path);
     return true;
 }
 
@@ -241,23 +245,104 @@ void GatewayServer::read_from(Channel& channel) {
             close(channel, got == 0 ? "closed by the node" : why);
             return;
         }
-        channel.received.insert(channel.received.end(), buffer.begin(), buffer.begin() + got);
-        std::size_t used = 0;
-        while (channel.fd >= 0) {
-            const std::span<const std::uint8_t> rest(channel.received.data() + used, channel.received.size() - used);
-            const Result<std::size_t> length = relay::next_message_bytes(rest);
-            if (!length.ok() && length.error() == Errc::would_block) break;
-            if (!length.ok()) {
-                close(channel, "malformed message length");
-                return;
-            }
-            if (rest.size() < relay::length_prefix_bytes + length.value()) break;
-            handle_message(channel, std::span(channel.received.data() + used + relay::length_prefix_bytes, length.value()));
-            used += relay::length_prefix_bytes + length.value();
-        }
-        if (channel.fd < 0) return;
-        channel.received.erase(channel.received.begin(), channel.received.begin() + static_cast<std::ptrdiff_t>(used));
+        take_bytes(channel, std::span(buffer.data(), static_cast<std::size_t>(got)));
     }
+}
+
+// Bytes from the wire (TLS removed). The first tells a WebSocket upgrade ('G' of "GET ") from
+// the Noise stream (the high byte of a length below 0x0700).
+void GatewayServer::take_bytes(Channel& channel, std::span<std::uint8_t> bytes) {
+    if (channel.framing == Channel::Framing::unknown) {
+        channel.framing = bytes.front() == 'G' ? Channel::Framing::upgrading : Channel::Framing::noise;
+    }
+    if (channel.framing == Channel::Framing::upgrading) {
+        channel.received.insert(channel.received.end(), bytes.begin(), bytes.end());
+        read_upgrade(channel, bytes.size());
+        return;
+    }
+    if (channel.framing == Channel::Framing::websocket) {
+        unwrap(channel, bytes);
+    } else {
+        channel.received.insert(channel.received.end(), bytes.begin(), bytes.end());
+    }
+    if (channel.fd >= 0) handle_messages(channel);
+    if (channel.fd >= 0 && channel.websocket != nullptr && channel.websocket->closed()) {
+        send_control(channel, relay::ws::Opcode::close, {});
+        flush(channel);
+        close(channel, "closed by the node (WebSocket close)");
+    }
+}
+
+// An HTTP Upgrade (a node's ws:// or wss://, or nginx passing one on), at most
+// ws::max_head_bytes: answered 101, and the channel goes on in WebSocket frames; or answered
+// 400/404/426 with the reason, and closed. A slow one meets the 5-s handshake deadline. The head
+// is parsed only once its empty line may have come (a request sent a byte at a time costs little).
+void GatewayServer::read_upgrade(Channel& channel, std::size_t new_bytes) {
+    const std::size_t searched_from = channel.received.size() - std::min(channel.received.size(), new_bytes + 3);
+    const std::string_view text(reinterpret_cast<const char*>(channel.received.data()), channel.received.size());
+    if (text.find("\r\n\r\n", searched_from) == std::string_view::npos && text.size() < relay::ws::max_head_bytes) return;
+    relay::ws::RequestInfo info;
+    const Result<std::size_t> head = relay::ws::parse_upgrade_request(channel.received, relay::ws::default_path, info);
+    if (!head.ok() && head.error() == Errc::would_block) return;
+    std::array<std::uint8_t, 512> answer{};
+    if (!head.ok()) {
+        counters_.refused_websocket++;
+        const Result<std::size_t> refusal = relay::ws::encode_refusal(info.status, relay::ws::describe(info.failure), answer);
+        if (refusal.ok()) channel.unsent.insert(channel.unsent.end(), answer.begin(), answer.begin() + static_cast<std::ptrdiff_t>(refusal.value()));
+        flush(channel);  // small, into an empty socket buffer
+        close(channel, "WebSocket upgrade answered " + std::to_string(info.status) + ": " + relay::ws::describe(info.failure));
+        return;
+    }
+    const Result<std::size_t> accepted = relay::ws::encode_upgrade_response(info.key_text(), answer);
+    if (!accepted.ok()) {
+        close(channel, "cannot answer the WebSocket upgrade");
+        return;
+    }
+    channel.unsent.insert(channel.unsent.end(), answer.begin(), answer.begin() + static_cast<std::ptrdiff_t>(accepted.value()));
+    channel.framing = Channel::Framing::websocket;
+    channel.websocket = std::make_unique<relay::ws::Decoder>(relay::ws::Role::server);
+    std::vector<std::uint8_t> frames(channel.received.begin() + static_cast<std::ptrdiff_t>(head.value()), channel.received.end());
+    channel.received.clear();
+    flush(channel);
+    if (channel.fd >= 0 && !frames.empty()) take_bytes(channel, frames);
+}
+
+// The payload of a WebSocket channel's frames goes on as the Noise stream; a ping is answered.
+// A frame refused (unmasked, text, too long...) ends the channel with a close frame and the reason.
+void GatewayServer::unwrap(Channel& channel, std::span<std::uint8_t> bytes) {
+    relay::ws::Decoder& decoder = *channel.websocket;
+    const Result<std::size_t> payload = decoder.decode(bytes);
+    if (!payload.ok()) {
+        counters_.refused_websocket++;
+        const std::array<std::uint8_t, 2> code{relay::ws::close_protocol_error >> 8, relay::ws::close_protocol_error & 0xff};
+        send_control(channel, relay::ws::Opcode::close, code);
+        flush(channel);
+        close(channel, std::string("WebSocket: ") + relay::ws::describe(decoder.failure()));
+        return;
+    }
+    channel.received.insert(channel.received.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(payload.value()));
+    if (decoder.ping_pending()) {
+        send_control(channel, relay::ws::Opcode::pong, decoder.ping_payload());
+        decoder.clear_ping();
+    }
+}
+
+void GatewayServer::handle_messages(Channel& channel) {
+    std::size_t used = 0;
+    while (channel.fd >= 0) {
+        const std::span<const std::uint8_t> rest(channel.received.data() + used, channel.received.size() - used);
+        const Result<std::size_t> length = relay::next_message_bytes(rest);
+        if (!length.ok() && length.error() == Errc::would_block) break;
+        if (!length.ok()) {
+            close(channel, "malformed message length");
+            return;
+        }
+        if (rest.size() < relay::length_prefix_bytes + length.value()) break;
+        handle_message(channel, std::span(channel.received.data() + used + relay::length_prefix_bytes, length.value()));
+        used += relay::length_prefix_bytes + length.value();
+    }
+    if (channel.fd < 0) return;
+    channel.received.erase(channel.received.begin(), channel.received.begin() + static_cast<std::ptrdiff_t>(used));
 }
 
 void GatewayServer::handle_message(Channel& channel, std::span<std::uint8_t> message) {
@@ -309,7 +394,7 @@ void GatewayServer::handle_initiation(Channel& channel, std::span<std::uint8_t> 
     channel.key = node_key;
     channel.name = known->name;
     channel.deadline_ms = deadline_after(clock_.monotonic_ms(), idle_timeout_ms);
-    channel.unsent.insert(channel.unsent.end(), reply.begin(), reply.begin() + static_cast<std::ptrdiff_t>(accepted.value()));
+    append_message(channel, std::span(reply.data(), accepted.value()));
     by_key_[node_key] = &channel;
     counters_.channels_opened++;
     log_line("node {} ({}) up from {}", std::string_view(channel.name), std::string_view(key_text(node_key)), channel.from);
@@ -393,22 +478,54 @@ void GatewayServer::tell_undeliverable(Channel& from, const crypto::X25519Key& t
 void GatewayServer::send_frame(Channel& channel, std::span<const std::uint8_t> frame) {
     // Checked before sealing: a sealed message not sent would leave a gap in the session's
     // counter, and the node would (rightly) end the channel.
+    // The bound counts the bytes as they go on the wire (a WebSocket frame's header included).
     const std::size_t sealed_bytes = relay::length_prefix_bytes + frame.size() + noise::tag_bytes;
-    if (channel.unsent.size() + sealed_bytes > limits_.channel_buffer_bytes) {
+    if (channel.unsent.size() + framing_bytes(channel, sealed_bytes) + sealed_bytes > limits_.channel_buffer_bytes) {
         counters_.dropped_buffer_full++;  // a slow receiver: drop, never grow
         return;
     }
     std::array<std::uint8_t, relay::length_prefix_bytes + relay::max_transport_message_bytes> sealed{};
     const Result<std::size_t> length = channel.session.seal(frame, sealed);
     if (!length.ok()) return;
-    channel.unsent.insert(channel.unsent.end(), sealed.begin(), sealed.begin() + static_cast<std::ptrdiff_t>(length.value()));
-    // The frames of one event share a write (flush_pending after it), unless they pile up.
+    append_message(channel, std::span(sealed.data(), length.value()));
+    schedule_flush(channel);
+}
+
+// The frames of one event share a write (flush_pending after it), unless they pile up.
+void GatewayServer::schedule_flush(Channel& channel) {
     if (channel.unsent.size() >= flush_threshold_bytes) {
         flush(channel);
     } else if (!channel.flush_pending) {
         channel.flush_pending = true;
         pending_flush_.push_back(channel.fd);
     }
+}
+
+std::size_t GatewayServer::framing_bytes(const Channel& channel, std::size_t message_bytes) const {
+    return channel.framing == Channel::Framing::websocket ? relay::ws::frame_header_bytes(message_bytes, false) : 0;
+}
+
+// A length-prefixed Noise message onto the wire's queue: as it is, or in a binary frame of its
+// own (a server's frames are not masked).
+void GatewayServer::append_message(Channel& channel, std::span<const std::uint8_t> message) {
+    if (channel.framing == Channel::Framing::websocket) {
+        std::array<std::uint8_t, relay::ws::max_frame_header_bytes> header{};
+        const Result<std::size_t> length = relay::ws::encode_frame_header(relay::ws::Opcode::binary, message.size(), nullptr, header);
+        if (!length.ok()) return;
+        channel.unsent.insert(channel.unsent.end(), header.begin(), header.begin() + static_cast<std::ptrdiff_t>(length.value()));
+    }
+    channel.unsent.insert(channel.unsent.end(), message.begin(), message.end());
+}
+
+// A pong or a close, within the channel's buffer bound (a pong that does not fit is skipped:
+// the next ping gets one).
+void GatewayServer::send_control(Channel& channel, relay::ws::Opcode opcode, std::span<const std::uint8_t> payload) {
+    std::array<std::uint8_t, relay::ws::max_frame_header_bytes> header{};
+    const Result<std::size_t> length = relay::ws::encode_frame_header(opcode, payload.size(), nullptr, header);
+    if (!length.ok() || channel.unsent.size() + length.value() + payload.size() > limits_.channel_buffer_bytes) return;
+    channel.unsent.insert(channel.unsent.end(), header.begin(), header.begin() + static_cast<std::ptrdiff_t>(length.value()));
+    channel.unsent.insert(channel.unsent.end(), payload.begin(), payload.end());
+    schedule_flush(channel);
 }
 
 void GatewayServer::flush_pending() {
@@ -519,11 +636,11 @@ std::vector<std::string> GatewayServer::status_lines() const {
     const std::size_t length = format_to(
         text, "status: {} channels ({} authenticated); opened {}, refused {} unknown keys, {} failed handshakes, "
               "{} replays, {} at the limit, {} with too many handshaking, {} over a source's rate, {} handshake "
-              "timeouts; relayed {} datagrams, dropped {} not authorized, {} offline, {} buffer full; {} reloads, "
+              "timeouts, {} WebSocket refusals; relayed {} datagrams, dropped {} not authorized, {} offline, {} buffer full; {} reloads, "
               "{} cut by them",
         channels_.size(), by_key_.size(), counters_.channels_opened, counters_.refused_unknown_key,
         counters_.refused_handshake, counters_.refused_replay, counters_.refused_limit,
-        counters_.refused_unauthenticated_limit, counters_.refused_handshake_rate, counters_.handshake_timeouts,
+        counters_.refused_unauthenticated_limit, counters_.refused_handshake_rate, counters_.handshake_timeouts, counters_.refused_websocket,
         counters_.datagrams_relayed, counters_.dropped_not_authorized, counters_.dropped_offline,
         counters_.dropped_buffer_full, counters_.reloads, counters_.cut_by_reload);
     return {std::string(text.data(), length)};

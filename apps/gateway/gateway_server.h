@@ -1,5 +1,7 @@
 // The gateway (DESIGN §2): nodes behind NAT dial it over TCP, plain or TLS (told apart by the
-// first byte, so one port serves both); each runs a Noise_IK session to the gateway's key
+// first byte, so one port serves both), and inside either the Noise stream straight or in
+// WebSocket frames after an HTTP Upgrade to /pinhole (first bytes "GET "; nginx or a CDN may
+// terminate TLS in front and pass the upgrade on); each runs a Noise_IK session to the gateway's key
 // (core/relay/channel_session.h) and the gateway relays WireGuard datagrams between node keys
 // that authorized_keys lets reach each other. It never holds a session key of theirs:
 // it sees only ciphertext. A slow receiver loses datagrams, never grows the gateway's memory.
@@ -19,6 +21,7 @@
 #include "core/keys/keys.h"
 #include "core/relay/channel_session.h"
 #include "core/relay/frames.h"
+#include "core/relay/websocket.h"
 #include "port/posix/event_loop.h"
 #include "port/posix/services.h"
 
@@ -32,6 +35,7 @@ struct GatewayCounters {
     std::uint64_t refused_limit = 0;
     std::uint64_t refused_unauthenticated_limit = 0;  // too many connections still handshaking
     std::uint64_t refused_handshake_rate = 0;         // one source opened too many too fast
+    std::uint64_t refused_websocket = 0;              // upgrades answered 400/404/426, refused frames
     std::uint64_t reloads = 0;
     std::uint64_t cut_by_reload = 0;
     std::uint64_t handshake_timeouts = 0;
@@ -72,6 +76,14 @@ private:
     [[nodiscard]] long receive(Channel& channel, std::span<std::uint8_t> out);
     [[nodiscard]] long transmit(Channel& channel, std::span<const std::uint8_t> bytes);
     void read_from(Channel& channel);
+    void take_bytes(Channel& channel, std::span<std::uint8_t> bytes);
+    void read_upgrade(Channel& channel, std::size_t new_bytes);
+    void unwrap(Channel& channel, std::span<std::uint8_t> bytes);
+    void handle_messages(Channel& channel);
+    [[nodiscard]] std::size_t framing_bytes(const Channel& channel, std::size_t message_bytes) const;
+    void append_message(Channel& channel, std::span<const std::uint8_t> message);
+    void send_control(Channel& channel, relay::ws::Opcode opcode, std::span<const std::uint8_t> payload);
+    void schedule_flush(Channel& channel);
     void handle_message(Channel& channel, std::span<std::uint8_t> message);
     void handle_initiation(Channel& channel, std::span<std::uint8_t> message);
     void handle_frame(Channel& channel, std::span<std::uint8_t> frame);
