@@ -72,13 +72,14 @@ node_yaml "$ph_dir/client.yaml" c tls://203.0.113.1:8443 ", ca_file: \"$ph_dir/g
 ph_log "agent (certificate pinned) and client (certificate as CA) over TLS"
 ph_node_up a agent "$ph_dir/agent.yaml"
 ph_wait 10 "the agent's channel at the gateway" grep -q "node agent .* up from" "$ph_dir/gateway.log"
-grep -q "channel to the gateway up (tls, certificate pinned)" "$ph_dir/up-agent.log" ||
-  ph_fail "expected the agent to log its channel up over pinned TLS: $(cat "$ph_dir/up-agent.log")"
+# The gateway logs "up" before its answer reaches the node: wait for the node's own line.
+ph_wait 10 "the agent to log its channel up over pinned TLS" \
+  grep -q "channel to the gateway up (tls, certificate pinned)" "$ph_dir/up-agent.log"
 ph_forward_start c client web "$ph_dir/client.yaml" agent 18080 web
 ph_expect_page c http://127.0.0.1:18080/ "$(ph_page web)"
-client_log=$(cat "$(ph_control_dir client)"/*.log)  # the node `forward` started
-grep -q "channel to the gateway up (tls, certificate checked against ca_file)" <<<"$client_log" ||
-  ph_fail "expected the client to log its channel up over CA-checked TLS: $client_log"
+# The node `forward` started logs beside its control socket.
+ph_wait 10 "the client to log its channel up over CA-checked TLS" \
+  sh -c "cat '$(ph_control_dir client)'/*.log | grep -q 'channel to the gateway up (tls, certificate checked against ca_file)'"
 ph_forward_stop c web 18080
 
 ph_log "4 MiB echoed through the TLS relay"
