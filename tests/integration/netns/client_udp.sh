@@ -18,15 +18,7 @@ command -v socat >/dev/null || ph_skip "needs socat (scripts/bootstrap installs 
 
 readonly c4=192.0.2.21 a4=192.0.2.22 lan_agent=203.0.113.1 lan_host=203.0.113.10
 
-ph_netns_add c
-ph_netns_add a
-ph_netns_add l
-ph_veth c a
-ph_veth a l
-ph_addr c to-a 198.51.100.1/24
-ph_addr a to-c 198.51.100.2/24
-ph_addr a to-l "$lan_agent/24"
-ph_addr l to-a "$lan_host/24"
+ph_lan_topology "$lan_agent" "$lan_host"
 ph_key c
 ph_key a
 a6=$(ph_overlay6 a)

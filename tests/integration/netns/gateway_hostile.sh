@@ -13,17 +13,9 @@ source "$(dirname "$0")/lib.sh"
 ph_init "$@"
 
 readonly gateway_port=8443
-ph_netns_add g
-ph_netns_add a
-ph_netns_add c
-ph_netns_add x
-ph_veth g a
-ph_veth g c
+ph_relay_topology
+ph_netns_add x  # the attacker
 ph_veth g x
-ph_addr g to-a 198.51.100.1/24
-ph_addr a to-g 198.51.100.2/24
-ph_addr g to-c 203.0.113.1/24
-ph_addr c to-g 203.0.113.2/24
 ph_addr g to-x 192.0.2.1/24
 ph_addr x to-g 192.0.2.2/24
 ph_key a

@@ -16,15 +16,7 @@ ph_init "$@"
 command -v curl >/dev/null || ph_skip "needs curl (scripts/bootstrap installs it)"
 
 readonly gateway_port=8443
-ph_netns_add g
-ph_netns_add a
-ph_netns_add c
-ph_veth g a
-ph_veth g c
-ph_addr g to-a 198.51.100.1/24
-ph_addr a to-g 198.51.100.2/24
-ph_addr g to-c 203.0.113.1/24
-ph_addr c to-g 203.0.113.2/24
+ph_relay_topology
 ph_key a
 ph_key c
 ph_key spare

@@ -857,6 +857,34 @@ ph_rate_limited_cat() {
 # ---------------------------------------------------------------- the gateway and relayed nodes
 # (issue 8: relay_modes.sh, relay_refusals.sh, tests/bench/relay_bench.sh)
 
+# ph_lan_topology LAN_AGENT LAN_HOST: the client tests' namespaces: c (a client node) and a (an
+# agent) on 198.51.100.0/24 (c .1, a .2), and l, a LAN behind the agent (a at LAN_AGENT, l at
+# LAN_HOST, both /24).
+ph_lan_topology() {
+  local ns
+  for ns in c a l; do ph_netns_add "$ns"; done
+  ph_veth c a
+  ph_veth a l
+  ph_addr c to-a 198.51.100.1/24
+  ph_addr a to-c 198.51.100.2/24
+  ph_addr a to-l "$1/24"
+  ph_addr l to-a "$2/24"
+}
+
+# ph_relay_topology: the gateway tests' namespaces: g (the gateway), a (an agent), c (a client);
+# g-a on 198.51.100.0/24 (g .1, a .2), g-c on 203.0.113.0/24 (g .1, c .2), no route between a
+# and c, so everything between them goes through the gateway.
+ph_relay_topology() {
+  local ns
+  for ns in g a c; do ph_netns_add "$ns"; done
+  ph_veth g a
+  ph_veth g c
+  ph_addr g to-a 198.51.100.1/24
+  ph_addr a to-g 198.51.100.2/24
+  ph_addr g to-c 203.0.113.1/24
+  ph_addr c to-g 203.0.113.2/24
+}
+
 # ph_gateway_init NS: the gateway's key in $ph_dir/gw (`pinhole gateway init -d`, run in NS).
 # Sets PH_GATEWAY_KEY (its public key).
 ph_gateway_init() {

@@ -24,15 +24,7 @@ readonly gateway_port=8443 file_bytes=$((4 * 1000 * 1000))
 marker=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 readonly marker
 
-ph_netns_add g
-ph_netns_add a
-ph_netns_add c
-ph_veth g a
-ph_veth g c
-ph_addr g to-a 198.51.100.1/24
-ph_addr a to-g 198.51.100.2/24
-ph_addr g to-c 203.0.113.1/24
-ph_addr c to-g 203.0.113.2/24
+ph_relay_topology
 ph_key a
 ph_key c
 ph_exec c ip route get 198.51.100.2 >/dev/null 2>&1 && ph_fail "expected no route from the client's namespace to the agent's"

@@ -36,15 +36,7 @@ command -v nft >/dev/null || ph_skip "needs nft (nftables; scripts/bootstrap ins
 
 readonly gateway_port=8443 push_bytes=$((8 * 1024 * 1024))
 
-ph_netns_add g
-ph_netns_add a
-ph_netns_add c
-ph_veth g a
-ph_veth g c
-ph_addr g to-a 198.51.100.1/24
-ph_addr a to-g 198.51.100.2/24
-ph_addr g to-c 203.0.113.1/24
-ph_addr c to-g 203.0.113.2/24
+ph_relay_topology
 ph_exec g sysctl -q -w net.ipv4.tcp_wmem='4096 16384 65536'
 ph_exec a sysctl -q -w net.ipv4.tcp_rmem='4096 32768 65536'
 for key in a c third stranger not_the_gateway; do ph_key "$key"; done
