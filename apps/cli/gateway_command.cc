@@ -4,14 +4,17 @@
 #include <signal.h>
 #include <pthread.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "apps/cli/commands.h"
 #include "apps/gateway/gateway_server.h"
@@ -77,6 +80,26 @@ int gateway_init(Arguments arguments) {
     std::printf("   or, TLS: gateway: {url: tls://<this host>:<port>, public_key: \"%s\", cert_sha256: \"%s\"}\n",
                 key.c_str(), tls.certificate_sha256().c_str());
     return 0;
+}
+
+// Listeners, the signalfd, epoll, its eventfd and the frame dump.
+constexpr std::size_t reserved_descriptors = 64;
+
+// Raises the soft limit on open descriptors towards `wanted` (within the hard limit), and says
+// so when the hard limit keeps the gateway below limits.max_channels.
+void raise_descriptor_limit(std::size_t wanted) {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+    const rlim_t target = std::min<rlim_t>(limit.rlim_max, static_cast<rlim_t>(wanted));
+    if (limit.rlim_cur < target) {
+        limit.rlim_cur = target;
+        (void)::setrlimit(RLIMIT_NOFILE, &limit);
+    }
+    if (target < wanted) {
+        std::printf("pinhole gateway: at most %llu open descriptors (ulimit -Hn), fewer than limits.max_channels "
+                    "needs (%zu): raise the hard limit, or lower max_channels\n",
+                    static_cast<unsigned long long>(target), wanted);
+    }
 }
 
 sigset_t gateway_signals() {
@@ -146,8 +169,11 @@ int gateway(Arguments arguments) {
     }
     std::optional<keys::KeyPair> pair = gateway_key("gateway", std::string(config.key.data_dir.view()), true);
     if (!pair) return 1;
-    posix::EventLoop loop;
+    // Every channel is a descriptor: a watch table and a descriptor limit for max_channels.
+    std::vector<posix::EventLoop::Watch> watches(config.limits.max_channels + reserved_descriptors);
+    posix::EventLoop loop(watches);
     if (!loop.open().ok()) return 1;
+    raise_descriptor_limit(config.limits.max_channels + reserved_descriptors);
     std::printf("pinhole gateway: public key %s; %zu authorized node keys\n", key_text(pair->public_key).c_str(),
                 authorized.value().size());
     auto server = std::make_unique<gateway::GatewayServer>(loop, *pair, authorized.value(), config.limits);

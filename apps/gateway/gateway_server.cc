@@ -158,6 +158,7 @@ void GatewayServer::accept_from(int listener) {
         const int yes = 1;
         (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
         if (!loop_.watch(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, *this).ok()) {
+            counters_.refused_limit++;  // the loop's table is sized from max_channels: cannot happen
             ::close(fd);
             continue;
         }

@@ -1,9 +1,11 @@
-// The Linux event loop: one epoll instance, a fixed table of watched descriptors, and an
-// eventfd so other threads (the resolver's worker) can wake it. Single-threaded otherwise.
+// The Linux event loop: one epoll instance, a fixed table of watched descriptors (its own 512,
+// or a larger one its owner sets aside at start-up: the gateway's channels), and an eventfd so
+// other threads (the resolver's worker) can wake it. Single-threaded otherwise.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <span>
 
 #include "core/util/result.h"
 
@@ -20,11 +22,17 @@ protected:
 
 class EventLoop {
 public:
+    struct Watch {
+        int fd = -1;
+        FdHandler* handler = nullptr;
+    };
     static constexpr std::size_t max_watched_fds = 512;
     static constexpr int max_events_per_wait = 64;
     static constexpr std::uint64_t wake_tag = ~std::uint64_t{0};
 
-    EventLoop() noexcept = default;
+    EventLoop() noexcept : watches_(own_watches_) {}
+    // A loop for more descriptors than max_watched_fds: `storage` (all fd -1) outlives it.
+    explicit EventLoop(std::span<Watch> storage) noexcept : watches_(storage) {}
     EventLoop(const EventLoop&) = delete;
     EventLoop& operator=(const EventLoop&) = delete;
     ~EventLoop();
@@ -42,17 +50,14 @@ public:
     void wake() noexcept;
 
 private:
-    struct Watch {
-        int fd = -1;
-        FdHandler* handler = nullptr;
-    };
     Watch* find(int fd) noexcept;
     void drain_wake() noexcept;
 
     int epoll_fd_ = -1;
     int wake_fd_ = -1;
     FdHandler* wake_handler_ = nullptr;
-    std::array<Watch, max_watched_fds> watches_{};
+    std::array<Watch, max_watched_fds> own_watches_{};
+    std::span<Watch> watches_;
 };
 
 }  // namespace pinhole::posix
