@@ -49,6 +49,25 @@ public:
     // Whether a datagram may go from `from` to `to`: both are listed, they differ, and each
     // one's reach allows the other.
     [[nodiscard]] bool may_relay(const crypto::X25519Key& from, const crypto::X25519Key& to) const;
+    // The keys that `key` and each of which may relay to the other, found through `key`'s own
+    // reach= list (not by walking every key); `online` narrows them to those connected. Empty
+    // for an unknown key. For reach=* it walks `online`.
+    template <typename Online>
+    [[nodiscard]] std::vector<crypto::X25519Key> mutual_peers(const crypto::X25519Key& key, const Online& online) const {
+        std::vector<crypto::X25519Key> peers;
+        const auto self = by_key_.find(key);
+        if (self == by_key_.end()) return peers;
+        if (entries_[self->second].reach_all) {
+            for (const auto& [other, unused] : online) {
+                if (may_relay(key, other)) peers.push_back(other);
+            }
+            return peers;
+        }
+        for (const std::size_t other : reach_[self->second]) {
+            if (allows(other, self->second) && online.count(entries_[other].key) != 0) peers.push_back(entries_[other].key);
+        }
+        return peers;
+    }
     [[nodiscard]] std::size_t size() const { return entries_.size(); }
     // Every entry in file order (the gateway walks them for presence).
     [[nodiscard]] const std::vector<AuthorizedKey>& entries() const { return entries_; }

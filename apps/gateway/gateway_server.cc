@@ -145,6 +145,10 @@ void GatewayServer::accept_from(int listener) {
         sockaddr_storage from{};
         socklen_t length = sizeof from;
         const int fd = ::accept4(listener, reinterpret_cast<sockaddr*>(&from), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+            pause_listeners();  // the connection stays queued: accepting again now would spin
+            return;
+        }
         if (fd < 0) return;
         if (channels_.size() >= limits_.max_channels) {
             counters_.refused_limit++;
@@ -407,9 +411,8 @@ void GatewayServer::handle_initiation(Channel& channel, std::span<std::uint8_t> 
 // A node that just arrived learns which of the keys it may reach are here already.
 void GatewayServer::tell_present_peers(Channel& channel) {
     std::array<std::uint8_t, relay::max_frame_bytes> frame{};
-    for (const auto& [other_key, other] : by_key_) {
-        if (other == &channel || !authorized_.may_relay(channel.key, other_key)) continue;
-        const Result<std::size_t> encoded = relay::encode_presence(other_key, true, frame);
+    for (const crypto::X25519Key& other : authorized_.mutual_peers(channel.key, by_key_)) {
+        const Result<std::size_t> encoded = relay::encode_presence(other, true, frame);
         if (encoded.ok()) send_frame(channel, std::span(frame.data(), encoded.value()));
     }
 }
@@ -543,9 +546,9 @@ void GatewayServer::send_presence(const crypto::X25519Key& key, bool up) {
     std::array<std::uint8_t, relay::max_frame_bytes> frame{};
     const Result<std::size_t> encoded = relay::encode_presence(key, up, frame);
     if (!encoded.ok()) return;
-    for (auto& [other_key, other] : by_key_) {
-        if (other_key == key || !authorized_.may_relay(other_key, key)) continue;
-        send_frame(*other, std::span(frame.data(), encoded.value()));
+    // Through the key's own reach list: an arrival costs its reach, not every channel.
+    for (const crypto::X25519Key& other : authorized_.mutual_peers(key, by_key_)) {
+        send_frame(*by_key_.at(other), std::span(frame.data(), encoded.value()));
     }
 }
 
@@ -584,8 +587,24 @@ void GatewayServer::close(Channel& channel, const std::string& why) {
     channel.session.clear();
 }
 
+// Out of descriptors: listeners stop for a second (tick() resumes them), counted and logged once
+// per pause, instead of a loop that spins on a connection it cannot take.
+void GatewayServer::pause_listeners() {
+    if (listeners_paused_) return;
+    listeners_paused_ = true;
+    listeners_resume_ms_ = deadline_after(clock_.monotonic_ms(), 1'000);
+    counters_.out_of_descriptors++;
+    for (const int listener : listeners_) (void)loop_.modify(listener, 0);
+    log_line("out of file descriptors ({} channels): not accepting for 1 s; raise ulimit -n or lower "
+             "limits.max_channels", channels_.size());
+}
+
 void GatewayServer::tick() {
     const std::uint32_t now = clock_.monotonic_ms();
+    if (listeners_paused_ && time_after_or_equal(now, listeners_resume_ms_)) {
+        listeners_paused_ = false;
+        for (const int listener : listeners_) (void)loop_.modify(listener, EPOLLIN);
+    }
     for (auto& [fd, channel] : channels_) {
         if (channel->fd < 0 || !time_after_or_equal(now, channel->deadline_ms)) continue;
         if (!channel->established) counters_.handshake_timeouts++;
@@ -644,7 +663,9 @@ std::vector<std::string> GatewayServer::status_lines() const {
         counters_.refused_unauthenticated_limit, counters_.refused_handshake_rate, counters_.handshake_timeouts, counters_.refused_websocket,
         counters_.datagrams_relayed, counters_.dropped_not_authorized, counters_.dropped_offline,
         counters_.dropped_buffer_full, counters_.reloads, counters_.cut_by_reload);
-    return {std::string(text.data(), length)};
+    std::string line(text.data(), length);
+    if (counters_.out_of_descriptors != 0) line += "; " + std::to_string(counters_.out_of_descriptors) + " pauses out of descriptors";
+    return {line};
 }
 
 }  // namespace pinhole::gateway

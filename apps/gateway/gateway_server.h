@@ -36,6 +36,7 @@ struct GatewayCounters {
     std::uint64_t refused_unauthenticated_limit = 0;  // too many connections still handshaking
     std::uint64_t refused_handshake_rate = 0;         // one source opened too many too fast
     std::uint64_t refused_websocket = 0;              // upgrades answered 400/404/426, refused frames
+    std::uint64_t out_of_descriptors = 0;  // pauses of the listeners (EMFILE)
     std::uint64_t reloads = 0;
     std::uint64_t cut_by_reload = 0;
     std::uint64_t handshake_timeouts = 0;
@@ -71,6 +72,7 @@ private:
     struct Channel;
     void on_fd_events(int fd, std::uint32_t events) noexcept override;
     void accept_from(int listener);
+    void pause_listeners();
     [[nodiscard]] bool admit(const net::Endpoint& from);
     [[nodiscard]] bool identify_wire(Channel& channel);
     [[nodiscard]] long receive(Channel& channel, std::span<std::uint8_t> out);
@@ -110,6 +112,8 @@ private:
     std::map<std::array<std::uint8_t, 16>, std::uint32_t> accepted_this_second_;  // by address bytes
     std::uint32_t rate_window_start_ms_ = 0;
     std::size_t unauthenticated_ = 0;
+    bool listeners_paused_ = false;
+    std::uint32_t listeners_resume_ms_ = 0;
     std::vector<int> closing_;        // fds to free after the current event
     std::vector<int> pending_flush_;  // fds with frames queued during the current event
     GatewayCounters counters_;

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <vector>
+
 #include <array>
 #include <cstdint>
 #include <string>
@@ -65,6 +68,22 @@ TEST(AuthorizedKeys, EmptyFilesListNobody) {
     EXPECT_EQ(parse_ok("").size(), 0u);
     EXPECT_EQ(parse_ok("# nobody yet\n\n").size(), 0u);
     EXPECT_EQ(parse_ok(text_of(1) + " only").size(), 1u);  // no final newline
+}
+
+// Presence goes to the mutual peers that are online, found through a key's own reach list.
+TEST(AuthorizedKeys, MutualPeersAreTheOnlineKeysBothLinesAllow) {
+    const AuthorizedKeys keys = parse_ok(text_of(1) + " a reach=b\n" + text_of(2) + " b reach=a,c\n" + text_of(3) +
+                                         " c reach=*\n" + text_of(4) + " d\n");
+    std::map<crypto::X25519Key, int> online;
+    for (std::uint8_t seed = 1; seed <= 4; ++seed) online[key_of(seed)] = seed;
+    using Keys = std::vector<crypto::X25519Key>;
+    EXPECT_EQ(keys.mutual_peers(key_of(1), online), Keys{key_of(2)});
+    EXPECT_EQ(keys.mutual_peers(key_of(2), online), (Keys{key_of(1), key_of(3)}));
+    EXPECT_EQ(keys.mutual_peers(key_of(3), online), Keys{key_of(2)});  // reach=*: b is the only one naming c
+    EXPECT_TRUE(keys.mutual_peers(key_of(4), online).empty());
+    EXPECT_TRUE(keys.mutual_peers(key_of(9), online).empty());
+    online.erase(key_of(1));
+    EXPECT_EQ(keys.mutual_peers(key_of(2), online), Keys{key_of(3)});  // a went offline
 }
 
 TEST(AuthorizedKeys, RelaysOnlyWhenBothKeysAllowIt) {
