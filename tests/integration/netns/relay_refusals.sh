@@ -133,6 +133,10 @@ ph_log "the agent reconnected $(($(ph_now_ms) - restored_at)) ms after the rule 
 
 ph_log "(e) a slow receiver: the agent stopped for 5 s while the client pushes $push_bytes bytes"
 ph_forward_start c client sink "$ph_dir/client.yaml" agent 19000 sink
+ip netns exec "$(ph_ns c)" env PINHOLE_CONTROL_DIR="$(ph_control_dir client)" \
+  "$ph_pinhole" forward -u -c "$ph_dir/client.yaml" agent 127.0.0.1:19001 sink >"$ph_dir/forward-udp.log" 2>&1 &
+ph_track_pid $! "pinhole forward -u"
+ph_wait 10 "the UDP forward" sh -c "ip netns exec '$(ph_ns c)' ss -Hlun 'sport = :19001' | grep -q ."
 data=$(ph_random_file push.bin "$push_bytes")
 gateway_rss_kib() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB$/\1/p' "/proc/$PH_GATEWAY_PID/status"; }
 full_before=$(ph_gateway_count "buffer full")
@@ -144,6 +148,15 @@ rss_before=$(gateway_rss_kib)
 rss_max=$rss_before
 # shellcheck disable=SC2154  # set by ph_node_up (through eval)
 kill -STOP "$PH_UP_PID_agent"
+# UDP datagrams through the agent too (4 MB in 2 s): unlike the TCP push, whose window may
+# stay small on a slow machine, they pile up at the gateway whatever the pace.
+ph_exec c "$(ph_python)" -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(3200):
+    s.sendto(b"x" * 1200, ("127.0.0.1", 19001))
+    time.sleep(0.0006)
+' 2>/dev/null || true
 for _ in $(seq 10); do
   sleep 0.5
   rss=$(gateway_rss_kib)
