@@ -262,7 +262,10 @@ public:
             }
             const std::uint8_t status = out[at + 1];
             const auto given = parse_user_password(fed.subspan(greeting.value().consumed));
-            CHECK(given.ok());
+            if (!given.ok()) {  // malformed credentials: RFC 1929's failure status, then closed
+                CHECK(status == 1 && out.size() == at + 2 && closed && !model.handed_over);
+                return;
+            }
             const bool right = given.value().message.user == user && given.value().message.password == password;
             CHECK(status == (right ? 0 : 1));
             at += 2;
