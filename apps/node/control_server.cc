@@ -74,6 +74,7 @@ private:
     enum class State { reading, looking_up, dialing, forwarding, finished };
     void handle(const Request& request);
     void destination_known(const net::Endpoint& destination);
+    [[nodiscard]] std::optional<net::Endpoint> open_listener();
     void start_proxy();
     void start_udp_forward();
     void socks_dial(port::TcpConnectionId connection, const net::Endpoint& destination);
@@ -332,16 +333,10 @@ void ControlSession::destination_known(const net::Endpoint& destination) {
         state_ = State::dialing;
         return;
     }
-    const Result<port::TcpListenerId> listener = tcp().listen(request_.listen, *this);
-    if (!listener.ok()) {
-        reply(ReplyCode::unreachable, std::string("cannot listen there: ") + describe(listener.error()));
-        finish();
-        return;
-    }
-    listener_ = listener.value();
-    const Result<net::Endpoint> at = tcp().listener_endpoint(*listener_);
+    const std::optional<net::Endpoint> at = open_listener();
+    if (!at) return;
     std::array<char, 128> text{};
-    const std::size_t length = format_to(text, "listening on {}, to {}", at.ok() ? at.value() : request_.listen, destination);
+    const std::size_t length = format_to(text, "listening on {}, to {}", *at, destination);
     reply(ReplyCode::ok, std::string_view(text.data(), length));
     state_ = State::forwarding;
 }
@@ -422,19 +417,27 @@ void ControlSession::start_udp_forward() {
 
 // ---- proxy: a SOCKS5 server whose connections exit at the agent ----------------------------
 
-void ControlSession::start_proxy() {
-    const proxy::Socks5Settings settings{.user = request_.auth.user.view(), .password = request_.auth.password.view()};
-    socks_ = std::make_unique<proxy::Socks5Server>(tcp(), server_.node().clock(), *this, settings);
+// A forward's or proxy's listener at request_.listen: where it listens, or nullopt after telling
+// the command why not.
+std::optional<net::Endpoint> ControlSession::open_listener() {
     const Result<port::TcpListenerId> listener = tcp().listen(request_.listen, *this);
     if (!listener.ok()) {
         reply(ReplyCode::unreachable, std::string("cannot listen there: ") + describe(listener.error()));
         finish();
-        return;
+        return std::nullopt;
     }
     listener_ = listener.value();
     const Result<net::Endpoint> at = tcp().listener_endpoint(*listener_);
+    return at.ok() ? at.value() : request_.listen;
+}
+
+void ControlSession::start_proxy() {
+    const proxy::Socks5Settings settings{.user = request_.auth.user.view(), .password = request_.auth.password.view()};
+    socks_ = std::make_unique<proxy::Socks5Server>(tcp(), server_.node().clock(), *this, settings);
+    const std::optional<net::Endpoint> at = open_listener();
+    if (!at) return;
     std::array<char, 160> text{};
-    const std::size_t length = format_to(text, "SOCKS5 on {}{}, exiting at {}", at.ok() ? at.value() : request_.listen,
+    const std::size_t length = format_to(text, "SOCKS5 on {}{}, exiting at {}", *at,
                                          request_.auth.required ? " (user name and password)" : "",
                                          request_.agent.view());
     reply(ReplyCode::ok, std::string_view(text.data(), length));
