@@ -13,6 +13,22 @@
  * 64-bit pointer does not fit there (lwIP asserts at the first reassembly timer). */
 #define IPV6_FRAG_COPYHEADER 1
 
+/* WireGuard authenticates every overlay packet before lwIP sees it, so verifying lwIP's
+ * checksums on the way in only costs time (~0.3 us per full packet). They are still generated
+ * (CHECKSUM_GEN_* keep their default 1): the peer's stack may check them. */
+#define CHECKSUM_CHECK_IP 0
+#define CHECKSUM_CHECK_UDP 0
+#define CHECKSUM_CHECK_TCP 0
+#define CHECKSUM_CHECK_ICMP 0
+#define CHECKSUM_CHECK_ICMP6 0
+/* lwIP's unrolled checksum: its fastest on x86-64 (295 ns per 1400 bytes against 320 for the
+ * default and 650 for the first). */
+#define LWIP_CHKSUM_ALGORITHM 3
+/* Debug builds check patch 0002's cached unacked tail against a walk on every tcp_output. */
+#ifndef NDEBUG
+#define PINHOLE_LWIP_CHECK_UNACKED_TAIL 1
+#endif
+
 #include "lwipopts_derived.h"
 
 #endif

@@ -59,8 +59,12 @@
 #define MEMP_NUM_UDP_PCB (8 + PINHOLE_BUDGET_MAX_UDP_FLOWS)
 /* Every stream's full receive window fits in the pool at once, plus headroom for ACKs and UDP. */
 #define PBUF_POOL_SIZE (PINHOLE_BUDGET_MAX_STREAMS * (TCP_WND / TCP_MSS + 1) + 16)
-/* Outgoing segments are PBUF_RAM from lwIP's heap: room for every stream's send buffer. */
-#define MEM_SIZE (PINHOLE_BUDGET_MAX_STREAMS * TCP_SND_BUF + 16 * 1024)
+/* Outgoing segments are PBUF_RAM from lwIP's heap: room for every stream's full send buffer in
+ * full-sized segments, each with its headers (74), struct pbuf (24) and heap header (16). */
+#define PINHOLE_TCP_SEGMENT_OVERHEAD_BYTES 128
+#define PINHOLE_TCP_SEGMENTS_PER_SND_BUF (TCP_SND_BUF / TCP_MSS + 1)
+#define MEM_SIZE (PINHOLE_BUDGET_MAX_STREAMS * PINHOLE_TCP_SEGMENTS_PER_SND_BUF * \
+                  (TCP_MSS + PINHOLE_TCP_SEGMENT_OVERHEAD_BYTES) + 16 * 1024)
 
 /* A board may enable the loopback interface (the firmware's self-test uses it). */
 #ifndef LWIP_HAVE_LOOPIF
@@ -92,6 +96,23 @@
 #endif
 #if PINHOLE_BUDGET_MAX_STREAMS * TCP_WND > PBUF_POOL_SIZE * TCP_MSS
 #error "max streams x window must fit in the pbuf pool (no unbounded receive buffering)"
+#endif
+/* The pool check above counts one pool pbuf per received segment: a whole overlay packet must
+ * fit in one (lwIP's default size is TCP_MSS plus IPv6, TCP and link headers). */
+#ifdef PBUF_POOL_BUFSIZE
+#if PBUF_POOL_BUFSIZE < PINHOLE_BUDGET_OVERLAY_MTU_BYTES
+#error "PBUF_POOL_BUFSIZE must hold a whole overlay packet"
+#endif
+#elif TCP_MSS + PINHOLE_IPV6_TCP_HEADERS_BYTES < PINHOLE_BUDGET_OVERLAY_MTU_BYTES
+#error "TCP_MSS plus IPv6 and TCP headers must cover the overlay MTU (lwIP sizes pool pbufs from it)"
+#endif
+/* The queue (one pbuf per segment, LWIP_NETIF_TX_SINGLE_PBUF) holds a full send buffer twice
+ * over in full segments: room for the part-filled ones small writes make. */
+#if TCP_SND_QUEUELEN < 2 * PINHOLE_TCP_SEGMENTS_PER_SND_BUF
+#error "TCP_SND_QUEUELEN must hold at least two send buffers' worth of full segments"
+#endif
+#if !LWIP_NETIF_TX_SINGLE_PBUF || TCP_OVERSIZE != TCP_MSS
+#error "each TCP segment must be one pbuf (sealed in one pass): LWIP_NETIF_TX_SINGLE_PBUF and TCP_OVERSIZE TCP_MSS"
 #endif
 #if PINHOLE_BUDGET_OVERLAY_MTU_BYTES < 1280
 #error "the overlay carries IPv6: its MTU must be at least 1280"
