@@ -11,3 +11,9 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
+# Debian's multiarch packages of the target (libssl-dev:ARCH, from scripts/bootstrap) live in
+# /usr/lib/<triple> and /usr/include/<triple>, outside the root path above: FindOpenSSL is given
+# the target's libcrypto outright (the cross compiler searches /usr/include/<triple> itself).
+set(OPENSSL_CRYPTO_LIBRARY /usr/lib/${PINHOLE_TRIPLE}/libcrypto.so CACHE FILEPATH "")
+set(OPENSSL_SSL_LIBRARY /usr/lib/${PINHOLE_TRIPLE}/libssl.so CACHE FILEPATH "")
+set(OPENSSL_INCLUDE_DIR /usr/include CACHE PATH "")
