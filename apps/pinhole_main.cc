@@ -43,8 +43,9 @@ constexpr char usage[] =
 
 int print_version(Arguments) {
     const pinhole::BuildInfo info = pinhole::build_info();
-    std::printf("pinhole %s (%s) board %s, lwIP %s, mbedTLS %s\n", info.version, info.git_revision,
-                info.board, info.lwip_version, info.mbedtls_version);
+    std::printf("pinhole %s (%s) board %s, lwIP %s, mbedTLS %s, ChaCha20-Poly1305 from %s\n",
+                info.version, info.git_revision, info.board, info.lwip_version, info.mbedtls_version,
+                info.aead_backend);
     return 0;
 }
 

@@ -15,6 +15,7 @@ BuildInfo build_info() noexcept {
         .board = PINHOLE_BOARD_NAME,
         .lwip_version = LWIP_VERSION_STRING,
         .mbedtls_version = MBEDTLS_VERSION_STRING,
+        .aead_backend = PINHOLE_AEAD_BACKEND,
     };
 }
 

@@ -9,6 +9,7 @@ struct BuildInfo {
     const char* board;         // boards/<name>
     const char* lwip_version;
     const char* mbedtls_version;
+    const char* aead_backend;  // core/crypto's ChaCha20-Poly1305 backend (mbedtls, openssl)
 };
 
 [[nodiscard]] BuildInfo build_info() noexcept;

@@ -51,6 +51,19 @@ public:
     // Bytes accepted (possibly fewer than given; on_writable follows); Errc::would_block if none.
     [[nodiscard]] virtual Result<std::size_t> write(TcpConnectionId connection,
                                                     std::span<const std::uint8_t> bytes) noexcept = 0;
+    // Writes `pieces` in order as one write where the port can (writev): the same result as
+    // write() of their concatenation. The default writes them one by one.
+    [[nodiscard]] virtual Result<std::size_t> write_gather(
+        TcpConnectionId connection, std::span<const std::span<const std::uint8_t>> pieces) noexcept {
+        std::size_t total = 0;
+        for (const std::span<const std::uint8_t> piece : pieces) {
+            const Result<std::size_t> written = write(connection, piece);
+            if (!written.ok()) return total > 0 ? Result<std::size_t>(total) : written;
+            total += written.value();
+            if (written.value() < piece.size()) break;
+        }
+        return total;
+    }
     // Half-close: we send no more; reading goes on.
     [[nodiscard]] virtual Status shutdown_write(TcpConnectionId connection) noexcept = 0;
     // Releases the id. `reset` sends RST instead of an orderly close.

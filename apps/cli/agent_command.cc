@@ -599,6 +599,25 @@ bool read_ca_file(const std::string& path, std::vector<std::uint8_t>& pem) {
     return true;
 }
 
+// PINHOLE_UDP_BATCHING: how datagrams cross the kernel (benchmarks compare them; the default,
+// offload, falls back by itself where the kernel lacks GSO).
+bool choose_udp_batching(posix::PosixUdp& udp) {
+    static constexpr std::pair<std::string_view, posix::UdpBatching> modes[] = {
+        {"single", posix::UdpBatching::single}, {"mmsg", posix::UdpBatching::mmsg},
+        {"offload", posix::UdpBatching::offload}};
+    const char* text = std::getenv("PINHOLE_UDP_BATCHING");
+    const std::string_view wanted = text != nullptr && *text != '\0' ? text : "offload";
+    for (const auto& [name, mode] : modes) {
+        if (wanted != name) continue;
+        udp.set_batching(mode);
+        const bool fell_back = udp.batching() != mode;
+        log_line("udp batching: {}{}", wanted, fell_back ? " (no UDP_SEGMENT in this kernel: mmsg)" : "");
+        return true;
+    }
+    log_line("PINHOLE_UDP_BATCHING is '{}': use single, mmsg or offload (the default)", wanted);
+    return false;
+}
+
 std::optional<keys::KeyPair> load_node_key(const config::NodeConfig& node, posix::PosixPlatform& platform) {
     Result<keys::KeyPair> pair = Errc::not_found;
     std::string source = "key.private_key";
@@ -655,6 +674,7 @@ int agent(Arguments arguments) {
     }
     std::optional<keys::KeyPair> pair = load_node_key(config, *platform);
     if (!pair.has_value()) return 1;
+    if (!choose_udp_batching(platform->posix_udp())) return 1;
     std::unique_ptr<WallClock> wall_clock;
     if (config.key.data_dir.size() != 0) {
         wall_clock = std::make_unique<WallClock>(platform->platform().clock, platform->storage());

@@ -8,6 +8,7 @@
 #define PINHOLE_BUDGET_MAX_ALLOWED_IPS 256      /* allowed-source prefixes over all peers */
 #define PINHOLE_BUDGET_MAX_STREAMS 32           /* concurrent overlay TCP connections */
 #define PINHOLE_BUDGET_OVERLAY_MTU_BYTES 1420   /* WireGuard's default; config may lower it */
+#define PINHOLE_BUDGET_STREAM_CHUNK_BYTES (64 * 1024)   /* what a stream reads from its socket at once */
 #define PINHOLE_BUDGET_TCP_WINDOW_BYTES (256 * 1024)
 #define PINHOLE_BUDGET_MAX_UDP_FLOWS 64         /* UDP through the exit or a forward -u */
 #define PINHOLE_BUDGET_MAX_UDP_SOCKETS (PINHOLE_BUDGET_MAX_UDP_FLOWS + 16)

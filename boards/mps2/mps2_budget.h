@@ -7,6 +7,7 @@
 #define PINHOLE_BUDGET_MAX_ALLOWED_IPS 16     /* allowed-source prefixes over all peers */
 #define PINHOLE_BUDGET_MAX_STREAMS 4
 #define PINHOLE_BUDGET_OVERLAY_MTU_BYTES 1420
+#define PINHOLE_BUDGET_STREAM_CHUNK_BYTES 512              /* what a stream reads from its socket at once */
 #define PINHOLE_BUDGET_TCP_WINDOW_BYTES (8 * 1024)
 #define PINHOLE_BUDGET_MAX_UDP_FLOWS 2
 #define PINHOLE_BUDGET_MAX_UDP_SOCKETS 4

@@ -80,14 +80,43 @@ void StreamTable::on_overlay_error(void* arg, err_t error) noexcept {
     table.reset(stream, true);
 }
 
+// Up to `pieces.size()` of the chain's non-empty pbufs, in order; how many were filled.
+std::size_t StreamTable::gather_pieces(const pbuf* chain, std::span<GatherPiece> pieces) noexcept {
+    std::size_t count = 0;
+    for (const pbuf* p = chain; p != nullptr && count < pieces.size(); p = p->next) {
+        if (p->len > 0) pieces[count++] = {static_cast<const std::uint8_t*>(p->payload), p->len};
+    }
+    return count;
+}
+
+// Frees the chain's first `bytes` and the empty pbufs they leave at its front; returns the rest.
+pbuf* StreamTable::drop_front(pbuf* chain, std::size_t bytes) noexcept {
+    for (std::size_t round = 0; round < max_flush_rounds && chain != nullptr; round++) {
+        if (bytes < chain->len) {
+            if (bytes > 0) (void)pbuf_remove_header(chain, bytes);
+            break;
+        }
+        bytes -= chain->len;
+        pbuf* done = chain;
+        chain = chain->next;
+        done->next = nullptr;  // the chain's reference passes to the next pbuf
+        pbuf_free(done);
+    }
+    return chain;
+}
+
+// The overlay's bytes go to the socket a batch of pbufs per write (one writev where the port
+// has it): one system call per window's worth, not per segment.
 void StreamTable::flush_to_socket(Stream& stream) noexcept {
     for (std::size_t round = 0; round < max_flush_rounds && stream.to_socket != nullptr; round++) {
-        pbuf* head = stream.to_socket;
-        const u16_t length = head->len;
+        std::array<GatherPiece, max_gather_pieces> pieces;
+        const std::size_t count = gather_pieces(stream.to_socket, pieces);
+        std::size_t offered = 0;
+        for (std::size_t i = 0; i < count; i++) offered += pieces[i].size();
         std::size_t taken = 0;
-        if (length > 0) {
+        if (count > 0) {
             const Result<std::size_t> written =
-                ports_.tcp.write(stream.socket, {static_cast<const std::uint8_t*>(head->payload), length});
+                ports_.tcp.write_gather(stream.socket, std::span(pieces).first(count));
             if (!written.ok() && written.error() == Errc::would_block) break;  // on_writable resumes
             if (!written.ok()) {
                 counters_.reset_by_socket++;
@@ -97,16 +126,14 @@ void StreamTable::flush_to_socket(Stream& stream) noexcept {
             taken = written.value();
             counters_.bytes_to_socket += taken;
             stream.last_activity_ms = now_ms();
-            tcp_recved(stream.pcb, static_cast<u16_t>(taken));  // only now: the window is our buffer
+            for (std::size_t left = taken; left > 0;) {  // only now: the window is our buffer
+                const auto opened = static_cast<u16_t>(std::min<std::size_t>(left, 0xFFFF));
+                tcp_recved(stream.pcb, opened);
+                left -= opened;
+            }
         }
-        if (length == 0) {  // an empty pbuf: unlinked; the chain's reference passes to the next
-            stream.to_socket = head->next;
-            head->next = nullptr;
-            pbuf_free(head);
-            continue;
-        }
-        stream.to_socket = pbuf_free_header(head, static_cast<u16_t>(taken));
-        if (taken < length) break;  // the socket is full
+        stream.to_socket = drop_front(stream.to_socket, taken);
+        if (taken < offered) break;  // the socket is full
     }
     if (stream.to_socket == nullptr && stream.overlay_finished && !stream.socket_write_shut) {
         stream.socket_write_shut = true;
@@ -135,25 +162,32 @@ void StreamTable::pump_to_overlay(Stream& stream) noexcept {
             break;
         }
         stream.chunk_offset = 0;
-        stream.chunk_bytes = static_cast<std::uint16_t>(got.value());
+        stream.chunk_bytes = static_cast<std::uint32_t>(got.value());
         stream.last_activity_ms = now_ms();
     }
     (void)tcp_output(stream.pcb);  // a failure leaves the data queued; lwIP's timer retries
     finish_if_done(stream);
 }
 
-// Hands lwIP what it has room for; true when the chunk is all taken.
+// Hands lwIP what it has room for; true when the chunk is all taken. tcp_write takes at most
+// 0xFFFF bytes a call, and a scaled send buffer may hold more than that.
 bool StreamTable::push_chunk(Stream& stream) noexcept {
-    u16_t room_bytes = tcp_sndbuf(stream.pcb);
-    if (tcp_sndqueuelen(stream.pcb) + queue_headroom_segments >= TCP_SND_QUEUELEN) room_bytes = 0;
-    const auto length = static_cast<u16_t>(std::min<std::size_t>(room_bytes, stream.chunk_bytes));
-    if (length == 0) return false;
-    if (tcp_write(stream.pcb, stream.chunk.data() + stream.chunk_offset, length, TCP_WRITE_FLAG_COPY) != ERR_OK) {
-        return false;  // lwIP's memory is short: the chunk waits, nothing is lost
+    constexpr std::size_t max_write_bytes = 0xFFFF;
+    constexpr std::size_t max_writes = stream_chunk_bytes / max_write_bytes + 2;
+    for (std::size_t round = 0; round < max_writes && stream.chunk_bytes > 0; round++) {
+        std::size_t room_bytes = tcp_sndbuf(stream.pcb);
+        if (tcp_sndqueuelen(stream.pcb) + queue_headroom_segments >= TCP_SND_QUEUELEN) room_bytes = 0;
+        const auto length =
+            static_cast<u16_t>(std::min({room_bytes, std::size_t{stream.chunk_bytes}, max_write_bytes}));
+        if (length == 0) return false;
+        if (tcp_write(stream.pcb, stream.chunk.data() + stream.chunk_offset, length,
+                      TCP_WRITE_FLAG_COPY) != ERR_OK) {
+            return false;  // lwIP's memory is short: the chunk waits, nothing is lost
+        }
+        stream.chunk_offset += length;
+        stream.chunk_bytes -= length;
+        counters_.bytes_to_overlay += length;
     }
-    stream.chunk_offset = static_cast<std::uint16_t>(stream.chunk_offset + length);
-    stream.chunk_bytes = static_cast<std::uint16_t>(stream.chunk_bytes - length);
-    counters_.bytes_to_overlay += length;
     return stream.chunk_bytes == 0;
 }
 

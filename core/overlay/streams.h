@@ -42,8 +42,10 @@ using StreamId = std::uint16_t;
 
 inline constexpr std::size_t max_streams = PINHOLE_BUDGET_MAX_STREAMS;
 // What a stream reads from its socket at once, and may hold when lwIP cannot take it yet.
-inline constexpr std::size_t stream_chunk_bytes =
-    PINHOLE_BUDGET_TCP_WINDOW_BYTES / 16 < 16384 ? PINHOLE_BUDGET_TCP_WINDOW_BYTES / 16 : 16384;
+// Large on Linux (one read per 64 KiB, not per 16), small on microcontrollers: the board says.
+inline constexpr std::size_t stream_chunk_bytes = PINHOLE_BUDGET_STREAM_CHUNK_BYTES;
+static_assert(stream_chunk_bytes > 0 && stream_chunk_bytes <= PINHOLE_BUDGET_TCP_WINDOW_BYTES,
+              "a stream's chunk is at most its window");
 // A held SYN: IPv6 (40) + TCP with every option (60), and room for a few bytes of data.
 inline constexpr std::size_t max_held_syn_bytes = 160;
 
@@ -167,8 +169,8 @@ private:
         std::optional<Refusal> refusal;  // dial: the reason the agent's reset gave
         bool proxy_v2 = false;           // exit: the service wants a PROXY v2 header first
         std::array<std::uint8_t, stream_chunk_bytes> chunk{};
-        std::uint16_t chunk_offset = 0;
-        std::uint16_t chunk_bytes = 0;  // read from the socket, not yet taken by lwIP
+        std::uint32_t chunk_offset = 0;
+        std::uint32_t chunk_bytes = 0;  // read from the socket, not yet taken by lwIP
     };
     // A listener made for one exit destination; held SYNs to it share it until accepted.
     struct ExitListener {
@@ -198,6 +200,10 @@ private:
     static err_t on_overlay_received(void* arg, tcp_pcb* pcb, pbuf* data, err_t error) noexcept;
     static err_t on_overlay_sent(void* arg, tcp_pcb* pcb, std::uint16_t length_bytes) noexcept;
     static void on_overlay_error(void* arg, err_t error) noexcept;
+    using GatherPiece = std::span<const std::uint8_t>;
+    static constexpr std::size_t max_gather_pieces = 64;  // pbufs per socket write
+    static std::size_t gather_pieces(const pbuf* chain, std::span<GatherPiece> pieces) noexcept;
+    static pbuf* drop_front(pbuf* chain, std::size_t bytes) noexcept;
     void flush_to_socket(Stream& stream) noexcept;
     void pump_to_overlay(Stream& stream) noexcept;
     [[nodiscard]] bool push_chunk(Stream& stream) noexcept;

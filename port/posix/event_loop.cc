@@ -84,6 +84,7 @@ void EventLoop::drain_wake() noexcept {
 }
 
 Result<int> EventLoop::run_once(int timeout_ms) noexcept {
+    if (flusher_ != nullptr) flusher_->before_wait();
     epoll_event events[max_events_per_wait];
     const int ready = epoll_wait(epoll_fd_, events, max_events_per_wait, timeout_ms);
     if (ready < 0) return errno == EINTR ? Result<int>(0) : Result<int>(Errc::io);

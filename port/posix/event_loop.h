@@ -20,6 +20,15 @@ protected:
     ~FdHandler() = default;
 };
 
+// Runs before each wait: work a handler batched during the turn (queued datagrams) leaves now.
+class LoopFlusher {
+public:
+    virtual void before_wait() noexcept = 0;
+
+protected:
+    ~LoopFlusher() = default;
+};
+
 class EventLoop {
 public:
     struct Watch {
@@ -48,6 +57,7 @@ public:
     // Thread-safe: makes a run_once in progress return soon; `handler` runs in the loop.
     void set_wake_handler(FdHandler& handler) noexcept { wake_handler_ = &handler; }
     void wake() noexcept;
+    void set_flusher(LoopFlusher& flusher) noexcept { flusher_ = &flusher; }
 
 private:
     Watch* find(int fd) noexcept;
@@ -56,6 +66,7 @@ private:
     int epoll_fd_ = -1;
     int wake_fd_ = -1;
     FdHandler* wake_handler_ = nullptr;
+    LoopFlusher* flusher_ = nullptr;
     std::array<Watch, max_watched_fds> own_watches_{};
     std::span<Watch> watches_;
 };

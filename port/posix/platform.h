@@ -29,6 +29,7 @@ public:
     EventLoop& loop() noexcept { return loop_; }
     PosixStorage& storage() noexcept { return storage_; }
     PosixTcp& posix_tcp() noexcept { return tcp_; }
+    PosixUdp& posix_udp() noexcept { return udp_; }
 
 private:
     EventLoop loop_;

@@ -4,8 +4,10 @@
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "port/posix/sockaddr.h"
@@ -171,6 +173,23 @@ Result<std::size_t> PosixTcp::write(port::TcpConnectionId id,
     Connection* connection = lookup(id);
     if (connection == nullptr || !connection->connected) return Errc::invalid_argument;
     const ssize_t sent = ::send(connection->fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (sent < 0) return errc_from_errno(errno);
+    return static_cast<std::size_t>(sent);
+}
+
+Result<std::size_t> PosixTcp::write_gather(
+    port::TcpConnectionId id, std::span<const std::span<const std::uint8_t>> pieces) noexcept {
+    Connection* connection = lookup(id);
+    if (connection == nullptr || !connection->connected) return Errc::invalid_argument;
+    std::array<iovec, max_gather_pieces> vectors;
+    const std::size_t count = std::min(pieces.size(), vectors.size());
+    for (std::size_t i = 0; i < count; i++) {
+        vectors[i] = iovec{const_cast<std::uint8_t*>(pieces[i].data()), pieces[i].size()};
+    }
+    msghdr message{};
+    message.msg_iov = vectors.data();
+    message.msg_iovlen = count;
+    const ssize_t sent = ::sendmsg(connection->fd, &message, MSG_NOSIGNAL);
     if (sent < 0) return errc_from_errno(errno);
     return static_cast<std::size_t>(sent);
 }

@@ -15,6 +15,8 @@ namespace pinhole::posix {
 class PosixTcp final : public port::Tcp, private FdHandler {
 public:
     static constexpr std::size_t max_connections = PINHOLE_BUDGET_MAX_TCP_CONNECTIONS;
+    // Pieces one write_gather passes on (more are left for the caller's next call).
+    static constexpr std::size_t max_gather_pieces = 64;
 
     explicit PosixTcp(EventLoop& loop) noexcept : loop_(loop) {}
     PosixTcp(const PosixTcp&) = delete;
@@ -27,6 +29,9 @@ public:
                                            std::span<std::uint8_t> out) noexcept override;
     [[nodiscard]] Result<std::size_t> write(port::TcpConnectionId connection,
                                             std::span<const std::uint8_t> bytes) noexcept override;
+    [[nodiscard]] Result<std::size_t> write_gather(
+        port::TcpConnectionId connection,
+        std::span<const std::span<const std::uint8_t>> pieces) noexcept override;
     [[nodiscard]] Status shutdown_write(port::TcpConnectionId connection) noexcept override;
     void close(port::TcpConnectionId connection, bool reset) noexcept override;
     void set_events(port::TcpConnectionId connection, port::TcpEvents& events) noexcept override;

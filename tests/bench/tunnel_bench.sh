@@ -7,8 +7,12 @@
 #                    sshd in b (its own host key and authorized key, started here)
 #   wireguard-go     wireguard-go <-> wireguard-go (MTU 1420), kernel TCP on both TUNs
 #   pinhole forward  a client node in a (`pinhole up`, static endpoint, direct UDP path) and
-#                    `pinhole agent` in b with the services iperf and echo on 127.0.0.1
-#   sudo tests/bench/tunnel_bench.sh build/host-release/apps/pinhole   (a release build: never ASan)
+#                    `pinhole agent` in b with the services iperf and echo on 127.0.0.1; one
+#                    row per variant: the AEAD backend (which binary: `pinhole version` names
+#                    it) and the UDP batching (PINHOLE_UDP_BATCHING: offload = sendmmsg/recvmmsg
+#                    with GSO/GRO, mmsg = without offload, single = one system call a datagram)
+#   sudo tests/bench/tunnel_bench.sh PINHOLE [PINHOLE...]   (release builds, never ASan; e.g. one
+#                    built with each ChaCha20-Poly1305 backend: scripts/bench tunnel does that)
 #
 # Built with the netns harness (tests/integration/netns/lib.sh), which removes every namespace
 # and process on exit, failure included. Two namespaces, a (clients) and b (servers), one veth
@@ -39,6 +43,10 @@
 # PINHOLE_BUDGET_MAX_STREAMS (32), so at most 30 are measured.
 #
 # Printed, never asserted; not part of the tests.
+#   PINHOLE_BENCH_VARIANTS pinhole rows as BACKEND:BATCHING (default: openssl:offload openssl:mmsg
+#                          openssl:single mbedtls:offload mbedtls:single); a backend no given
+#                          binary has is skipped. The first variant also serves the memory
+#                          figures and the profile.
 #   PINHOLE_BENCH_SECONDS  iperf3 duration per row (default 10)
 #   PINHOLE_BENCH_PINGS    timed round trips per row (default 2000)
 #   PINHOLE_BENCH_STREAMS  streams for the memory figures, 2..30 (default 30)
@@ -53,7 +61,15 @@ PH_NAME=tunnel_bench
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=../integration/netns/lib.sh
 source "$here/../integration/netns/lib.sh"
-ph_init "$@"
+ph_init "$1"
+# Each binary's ChaCha20-Poly1305 backend, from `pinhole version`.
+declare -A binary_of
+for binary in "$@"; do
+  [ -x "$binary" ] || ph_fail "pinhole binary '$binary' is not executable"
+  backend=$("$binary" version | sed -n 's/.*ChaCha20-Poly1305 from \([a-z0-9]*\).*/\1/p')
+  [ -n "$backend" ] || backend=mbedtls  # a build from before the version line named it
+  [ -n "${binary_of[$backend]:-}" ] || binary_of[$backend]=$binary
+done
 load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
 for tool in iperf3 ssh ssh-keygen; do
   command -v "$tool" >/dev/null || ph_fail "needs $tool (scripts/bootstrap installs it)"
@@ -76,15 +92,36 @@ python=$(ph_python)
 pingpong="$here/tunnel_pingpong.py"
 [ -r "$pingpong" ] || ph_fail "expected the ping-pong tool at $pingpong"
 
-rows=(bare socat ssh wg pinhole)
+rows=(bare socat ssh wg)
 declare -A label=([bare]="bare veth" [socat]="socat relay" [ssh]="ssh -L chacha20-poly1305"
-  [wg]="wireguard-go <-> wireguard-go" [pinhole]="pinhole forward")
+  [wg]="wireguard-go <-> wireguard-go")
 # Where the client in a connects, per row: iperf3 and the echo.
 declare -A iperf_at=([bare]="$b_ul:$iperf_port" [socat]="$b_ul:15201" [ssh]="127.0.0.1:25201"
-  [wg]="$b_wg:$iperf_port" [pinhole]="127.0.0.1:35201")
+  [wg]="$b_wg:$iperf_port")
 declare -A echo_at=([bare]="$b_ul:$echo_port" [socat]="$b_ul:17007" [ssh]="127.0.0.1:27007"
-  [wg]="$b_wg:$echo_port" [pinhole]="127.0.0.1:37007")
+  [wg]="$b_wg:$echo_port")
 declare -A procs  # the tunnel processes' pids (roots: their children count too)
+# The pinhole rows: one agent + client node pair per variant, each with its own keys and ports.
+declare -A variant_backend variant_batching
+skipped=()
+read -r -a wanted_variants <<<"${PINHOLE_BENCH_VARIANTS:-openssl:offload openssl:mmsg openssl:single mbedtls:offload mbedtls:single}"
+for variant in "${wanted_variants[@]}"; do
+  backend=${variant%%:*} batching=${variant#*:}
+  [[ $batching =~ ^(offload|mmsg|single)$ ]] ||
+    ph_fail "PINHOLE_BENCH_VARIANTS: '$variant' is not BACKEND:offload|mmsg|single"
+  if [ -z "${binary_of[$backend]:-}" ]; then
+    skipped+=("$variant")
+    continue
+  fi
+  n=$(( ${#variant_backend[@]} ))
+  row="pinhole$n"
+  rows+=("$row")
+  variant_backend[$row]=$backend variant_batching[$row]=$batching
+  label[$row]="pinhole $backend $batching"
+  iperf_at[$row]="127.0.0.1:$((35201 + 10 * n))"
+  echo_at[$row]="127.0.0.1:$((37007 + 10 * n))"
+done
+[ -n "${variant_backend[pinhole0]:-}" ] || ph_fail "no pinhole variant to run (binaries' backends: ${!binary_of[*]})"
 
 # ---------------------------------------------------------------- setup
 
@@ -169,21 +206,31 @@ ph_wg_set b "$wg_b_if" private-key "$ph_dir/wgb.key" listen-port "$wg_b_port" \
   peer "$(ph_pub wga)" allowed-ips "$a_wg/32"
 ph_expect_ping a "$b_wg"
 
-# pinhole: the agent in b, a client node in a with the agent's static endpoint, two forwards.
-ph_key pha
-ph_key phb
-ph_agent_yaml "$ph_dir/agent.yaml" --key phb --port "$pinhole_port" \
-  --service "iperf=127.0.0.1:$iperf_port" --service "echo=127.0.0.1:$echo_port" \
-  --peer client --pub pha --allow iperf --allow echo
-ph_agent_yaml "$ph_dir/client.yaml" --key pha --port "$client_port" --peer agent --pub phb \
-  --endpoint "$b_ul:$pinhole_port"
-ph_agent_start b agent "$ph_dir/agent.yaml"
-ph_node_up a client "$ph_dir/client.yaml"
-# shellcheck disable=SC2154  # set by ph_agent_start and ph_node_up (through eval)
-agent_pid=$PH_AGENT_PID_agent client_pid=$PH_UP_PID_client
-procs[pinhole]="$agent_pid $client_pid"
-ph_forward_start a client iperf "$ph_dir/client.yaml" agent 35201 iperf
-ph_forward_start a client echo "$ph_dir/client.yaml" agent 37007 echo
+# pinhole, per variant: the agent in b, a client node in a with the agent's static endpoint,
+# two forwards; the variant's binary and PINHOLE_UDP_BATCHING for both nodes.
+for row in "${rows[@]}"; do
+  [ -n "${variant_backend[$row]:-}" ] || continue
+  n=${row#pinhole}
+  ph_pinhole=${binary_of[${variant_backend[$row]}]}
+  export PINHOLE_UDP_BATCHING=${variant_batching[$row]}
+  ph_key "pha$n"
+  ph_key "phb$n"
+  ph_agent_yaml "$ph_dir/agent$n.yaml" --key "phb$n" --port "$((pinhole_port + 2 * n))" \
+    --service "iperf=127.0.0.1:$iperf_port" --service "echo=127.0.0.1:$echo_port" \
+    --peer client --pub "pha$n" --allow iperf --allow echo
+  ph_agent_yaml "$ph_dir/client$n.yaml" --key "pha$n" --port "$((client_port + 2 * n + 1000))" \
+    --peer agent --pub "phb$n" --endpoint "$b_ul:$((pinhole_port + 2 * n))"
+  ph_agent_start b "agent$n" "$ph_dir/agent$n.yaml"
+  ph_node_up a "client$n" "$ph_dir/client$n.yaml"
+  # shellcheck disable=SC2154  # set by ph_agent_start and ph_node_up (through eval)
+  eval "procs[$row]=\"\$PH_AGENT_PID_agent$n \$PH_UP_PID_client$n\""
+  ph_forward_start a "client$n" "iperf$n" "$ph_dir/client$n.yaml" agent "${iperf_at[$row]##*:}" iperf
+  ph_forward_start a "client$n" "echo$n" "$ph_dir/client$n.yaml" agent "${echo_at[$row]##*:}" echo
+  grep -h "udp batching" "$ph_dir/agent-agent$n.log" 2>/dev/null | head -n 1 | sed "s/^/  agent$n: /" >&2 || true
+done
+unset PINHOLE_UDP_BATCHING
+ph_pinhole=${binary_of[${variant_backend[pinhole0]}]}
+read -r agent_pid client_pid <<<"${procs[pinhole0]}"
 
 # ---------------------------------------------------------------- helpers
 
@@ -231,7 +278,7 @@ print(eval(sys.argv[2], {}, {"d": d}))' "$1" "$2"; }
 
 # VmRSS (kB) of the agent and of the client node; the client node's stream counters.
 rss_pair() { printf '%s %s' "$(status_kb "$agent_pid" VmRSS)" "$(status_kb "$client_pid" VmRSS)"; }
-streams_line() { ph_cli a client status -c "$ph_dir/client.yaml" 2>&1 | grep -m 1 'streams' | sed 's/^status: //' || true; }
+streams_line() { ph_cli a client0 status -c "$ph_dir/client0.yaml" 2>&1 | grep -m 1 'streams' | sed 's/^status: //' || true; }
 
 sleep 1
 read -r agent_rss_fresh client_rss_fresh <<<"$(rss_pair)"
@@ -347,21 +394,24 @@ echo "method: iperf3 -c, one stream, ${seconds} s, a -> b (receiver's Gbit/s); R
 echo "  (python3, TCP_NODELAY), median of $pings round trips after $warmup; CPU: utime+stime of the tunnel"
 echo "  processes over the iperf3 run (% of one core); peak RSS: sum of their VmHWM over the run"
 echo
-printf '%-30s %8s %9s %7s %10s %9s %8s %8s\n' transport Gbit/s "RTT µs" "CPU %" "peak RSS" "CPU s/GB" "thr/wg" "RTT/wg"
+printf '%-30s %8s %9s %7s %10s %9s %8s %8s %8s\n' transport Gbit/s "RTT µs" "CPU %" "peak RSS" "CPU s/GB" "thr/wg" "RTT/wg" "thr/ssh"
 for row in "${rows[@]}"; do
   per_gb=-
   [ "${cpu_s[$row]}" = - ] || per_gb=$(awk -v c="${cpu_s[$row]}" -v b="${bytes[$row]}" 'BEGIN { printf "%.2f", c / (b / 1e9) }')
   rss=${hwm[$row]}
   [ "$rss" = - ] || rss="$rss MiB"
-  printf '%-30s %8s %9s %7s %10s %9s %8s %8s\n' "${label[$row]}" "${gbits[$row]}" "${rtt[$row]}" \
-    "${cpu_pct[$row]}" "$rss" "$per_gb" "$(ratio "${gbits[$row]}" "${gbits[wg]}")" "$(ratio "${rtt[$row]}" "${rtt[wg]}")"
+  printf '%-30s %8s %9s %7s %10s %9s %8s %8s %8s\n' "${label[$row]}" "${gbits[$row]}" "${rtt[$row]}" \
+    "${cpu_pct[$row]}" "$rss" "$per_gb" "$(ratio "${gbits[$row]}" "${gbits[wg]}")" \
+    "$(ratio "${rtt[$row]}" "${rtt[wg]}")" "$(ratio "${gbits[$row]}" "${gbits[ssh]}")"
 done
 echo "(tunnel processes: socat; ssh + sshd; both wireguard-go; pinhole agent + client node."
-echo " thr/wg and RTT/wg: the row's figure over wireguard-go's; the goal for pinhole: thr/wg >= 1, RTT/wg < 1)"
+echo " thr/wg, RTT/wg, thr/ssh: the row's figure over wireguard-go's or ssh -L's. Goals for pinhole:"
+echo " mbedtls thr/wg >= 1.5; openssl thr/ssh >= 1.0 and <= 2 CPU s/GB; RTT no worse than before)"
+[ ${#skipped[@]} -eq 0 ] || echo "(skipped, no binary with that backend: ${skipped[*]})"
 
 kib() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { printf "%.1f", (a - b) / n }'; }
 echo
-echo "pinhole memory per stream (VmRSS, KiB, after the rows; the Linux board allows"
+echo "pinhole memory per stream (${label[pinhole0]}; VmRSS, KiB, after the rows; the Linux board allows"
 echo "  PINHOLE_BUDGET_MAX_STREAMS = 32 streams, so $streams are measured):"
 printf '  %-44s %10s %12s\n' "" agent "client node"
 printf '  %-44s %10s %12s\n' "fresh nodes, before the rows" "$agent_rss_fresh" "$client_rss_fresh"
@@ -412,5 +462,8 @@ if [ "$perf_wanted" = 1 ]; then
   fi
 fi
 
-ph_cli a client down -c "$ph_dir/client.yaml" >/dev/null 2>&1 || true
-ph_agent_stop agent
+for row in "${rows[@]}"; do
+  [ -n "${variant_backend[$row]:-}" ] || continue
+  ph_cli a "client${row#pinhole}" down -c "$ph_dir/client${row#pinhole}.yaml" >/dev/null 2>&1 || true
+  ph_agent_stop "agent${row#pinhole}"
+done
