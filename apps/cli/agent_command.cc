@@ -152,6 +152,12 @@ struct PeerState {
 };
 
 // The node: the device and the overlay stack wired together on the posix port.
+// PINHOLE_ACK_COALESCING=off sends every pure ACK lwIP makes at once (benchmarks compare).
+bool ack_coalescing_from_environment() {
+    const char* text = std::getenv("PINHOLE_ACK_COALESCING");
+    return text == nullptr || std::string_view(text) != "off";
+}
+
 class Agent final : public wireguard::DeviceOutput,
                     public overlay::OverlayOutput,
                     public overlay::ExitPolicy,
@@ -175,6 +181,7 @@ public:
           udp_exit_(overlay_, platform.platform().udp, clock_, *this, logger_, {}),
           udp_flows_(overlay_),
           control_(platform.loop(), platform.posix_tcp(), *this) {
+        overlay_.set_ack_coalescing(ack_coalescing_from_environment());  // run() flushes each turn
         if (config.has_gateway) {
             relay_ = std::make_unique<relay::RelayClient>(
                 relay::RelayClient::Ports{platform.platform().tcp, platform.platform().resolver, random_, clock_},
@@ -454,6 +461,7 @@ void Agent::run() {
         dns_client_.tick();
         if (relay_ != nullptr) relay_->tick();
         control_.collect();
+        overlay_.flush_acks();  // this turn's merged ACKs, before the datagrams leave
         const Result<int> ran = platform_.loop().run_once(timeout_ms());
         if (!ran.ok()) {
             log_line("event loop: {}", ran.error());
@@ -530,9 +538,9 @@ std::vector<std::string> Agent::status_lines() {
     std::vector<std::string> lines;
     lines.push_back(formatted(
         "status: {} rejected messages, {} handshake messages, {} cookie replies; overlay {} "
-        "packets in, {} out, {} not routed, echo {} B, discard {} B, {} connections",
+        "packets in, {} out ({} pure ACKs merged), {} not routed, echo {} B, discard {} B, {} connections",
         wireguard::total_rejections(device.messages), device.handshake_messages_received,
-        device.cookie_replies_sent, overlay.packets_delivered, overlay.packets_sent,
+        device.cookie_replies_sent, overlay.packets_delivered, overlay.packets_sent, overlay_.ack_counters().merged,
         overlay.not_routed_to_peer, overlay.echo_bytes, overlay.discard_bytes, overlay_.open_connections()));
     lines.push_back(formatted(
         "status: streams {} open; exit {} opened, {} refused by the access list, {} connects failed, "
@@ -555,6 +563,14 @@ std::vector<std::string> Agent::status_lines() {
         "{} dropped (no flow slot), {} expired; udp flows {} opened, {} sent, {} received",
         udp_exit_.open_flows(), exit.flows_opened, exit.refused_by_policy, exit.datagrams_out, exit.datagrams_back,
         exit.dropped_no_flow_slot, exit.flows_expired, flows.opened, flows.datagrams_sent, flows.datagrams_received));
+    const posix::UdpCounters& udp = platform_.posix_udp().counters();
+    static constexpr const char* batching_names[] = {"single", "mmsg", "offload"};
+    lines.push_back(formatted(
+        "status: udp batching {}; {} datagrams sent in {} calls ({} GSO messages), {} dropped; {} received "
+        "in {} calls ({} GRO buffers), {} truncated",
+        batching_names[static_cast<int>(platform_.posix_udp().batching())], udp.datagrams_sent, udp.send_calls,
+        udp.offload_messages, udp.send_dropped, udp.datagrams_received, udp.receive_calls, udp.offload_received,
+        udp.receive_truncated));
     if (relay_ != nullptr) {
         const relay::RelayCounters& relay = relay_->counters();
         lines.push_back(formatted(

@@ -263,7 +263,13 @@ void OverlayStack::send_from(PeerNetif& peer_netif, pbuf* packet, const net::IpA
         bytes = {transmit_buffer_.data(), copied};
     }
     counters_.packets_sent++;
+    if (coalesce_acks_ && acks_.offer(peer_netif.peer, bytes, output_)) return;
     output_.send_packet(peer_netif.peer, bytes);
+}
+
+void OverlayStack::set_ack_coalescing(bool enabled) noexcept {
+    if (!enabled) flush_acks();
+    coalesce_acks_ = enabled;
 }
 
 void OverlayStack::deliver(PeerId peer, std::span<const std::uint8_t> ip_packet) noexcept {

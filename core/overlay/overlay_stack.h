@@ -27,6 +27,7 @@
 #include "board_budget.h"
 #include "core/crypto/x25519.h"
 #include "core/net/address.h"
+#include "core/overlay/ack_coalescer.h"
 #include "core/util/fixed_vector.h"
 #include "core/util/ring_buffer.h"
 #include "core/util/result.h"
@@ -120,6 +121,12 @@ public:
     // The node's overlay addresses: key-derived first, then the configured ones.
     [[nodiscard]] std::size_t own_addresses(std::span<net::IpAddress> out) const noexcept;
 
+    // Pure TCP ACKs are held and merged until flush_acks() (core/overlay/ack_coalescer.h): a
+    // node whose loop calls flush_acks() every turn turns it on.
+    void set_ack_coalescing(bool enabled) noexcept;
+    void flush_acks() noexcept { acks_.flush(output_); }
+    [[nodiscard]] const AckCoalescerCounters& ack_counters() const noexcept { return acks_.counters(); }
+
     [[nodiscard]] const OverlayCounters& counters() const noexcept { return counters_; }
     // Echo and discard connections open now.
     [[nodiscard]] std::size_t open_connections() const noexcept;
@@ -175,6 +182,8 @@ private:
     void release(Connection& connection) noexcept;
 
     OverlayOutput& output_;
+    AckCoalescer acks_;
+    bool coalesce_acks_ = false;
     OverlayInterceptor* interceptor_ = nullptr;
     OverlayInterceptor* datagram_interceptor_ = nullptr;
     // lwIP's accept-any hooks run before lwIP has parsed the IPv4 header: input() notes here
