@@ -101,6 +101,27 @@ TEST_F(AckCoalescing, FlowsAndPeersAreHeldApartAndAFullTableSendsTheOldest) {
     EXPECT_EQ(log.sent.size(), AckCoalescer::max_held_acks + 1);
 }
 
+// An IPv4 TCP packet: a 20-byte header (or a fragment of one) around `tcp`.
+std::vector<std::uint8_t> ipv4_packet(const std::vector<std::uint8_t>& tcp, bool fragment = false) {
+    std::vector<std::uint8_t> packet = {0x45, 0, 0, 0, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2};
+    const auto total = static_cast<std::uint16_t>(packet.size() + tcp.size());
+    packet[2] = static_cast<std::uint8_t>(total >> 8);
+    packet[3] = static_cast<std::uint8_t>(total);
+    if (fragment) packet[6] = 0x20;  // more fragments
+    packet.insert(packet.end(), tcp.begin(), tcp.end());
+    return packet;
+}
+
+TEST_F(AckCoalescing, Ipv4AcksMergeAndFragmentsAreLeftAlone) {
+    EXPECT_TRUE(offer(ipv4_packet(tcp_segment(80, 1, 100, tcp_ack, ""))));
+    EXPECT_TRUE(offer(ipv4_packet(tcp_segment(80, 1, 200, tcp_ack, ""))));
+    EXPECT_FALSE(offer(ipv4_packet(tcp_segment(80, 1, 300, tcp_ack, ""), true)));
+    acks.flush(log);
+    ASSERT_EQ(log.sent.size(), 1u);
+    EXPECT_EQ(log.sent[0].second, ipv4_packet(tcp_segment(80, 1, 200, tcp_ack, "")));
+    EXPECT_EQ(acks.counters().merged, 1u);
+}
+
 TEST_F(AckCoalescing, AnythingButTcpIsNotHeld) {
     EXPECT_FALSE(offer({}));
     EXPECT_FALSE(offer({0x60, 0, 0}));
