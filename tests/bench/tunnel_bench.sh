@@ -13,6 +13,9 @@
 #                    with GSO/GRO, mmsg = without offload, single = one system call a datagram)
 #   sudo tests/bench/tunnel_bench.sh PINHOLE [PINHOLE...]   (release builds, never ASan; e.g. one
 #                    built with each ChaCha20-Poly1305 backend: scripts/bench tunnel does that)
+#   A PINHOLE may be a wrapper that execs qemu-user (scripts/bench tunnel-aarch64 does that with
+#   aarch64 builds): the pinhole rows then check correctness only; their throughput, RTT, CPU and
+#   RSS are qemu's (the tunnel processes are qemu), not meaningful as figures.
 #
 # Built with the netns harness (tests/integration/netns/lib.sh), which removes every namespace
 # and process on exit, failure included. Two namespaces, a (clients) and b (servers), one veth
