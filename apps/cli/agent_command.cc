@@ -230,6 +230,7 @@ private:
     [[nodiscard]] int timeout_ms();
     void report_peer_events();
     void report_rejections();
+    void report_udp_fallback();
     void raise_wall_clock_floor_when_due();
 
     void send_datagram(const wireguard::Endpoint& to, std::span<const std::uint8_t> datagram) noexcept override {
@@ -289,6 +290,7 @@ private:
     std::unique_ptr<relay::RelayClient> relay_;  // with a gateway in the config
     std::vector<net::IpAddress> local_addresses_;  // the device's own, for the access lists
     port::UdpSocketId socket_ = 0;
+    posix::UdpBatching udp_batching_reported_ = platform_.posix_udp().batching();
     int signal_fd_ = -1;
     bool stopping_ = false;
     std::vector<PeerState> peers_;
@@ -469,8 +471,21 @@ void Agent::run() {
         }
         report_peer_events();
         report_rejections();
+        report_udp_fallback();
         raise_wall_clock_floor_when_due();
     }
+}
+
+// The port stops asking for segmentation offload when the kernel refuses a GSO run (a path
+// narrower than a datagram, no checksum offload): said once, as the mode changes.
+void Agent::report_udp_fallback() {
+    const posix::UdpBatching now = platform_.posix_udp().batching();
+    if (now == udp_batching_reported_) return;
+    if (udp_batching_reported_ == posix::UdpBatching::offload) {
+        log_line("udp batching: the kernel refused a GSO run (a path MTU below a full datagram, or no "
+                 "checksum offload): sending batches without segmentation from now on");
+    }
+    udp_batching_reported_ = now;
 }
 
 // DESIGN §1 Clocks: the persisted floor is raised every REKEY_AFTER_TIME, so after a reboot

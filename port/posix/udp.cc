@@ -220,8 +220,10 @@ std::size_t PosixUdp::send_runs(std::size_t first, std::size_t end) noexcept {
         const std::size_t run_first = run_bounds[done][0];
         const std::size_t run_last = run_bounds[done][1];
         if (error == EAGAIN || error == ENOBUFS) break;  // the socket is full: the rest drops
-        if ((error == EIO || error == EINVAL) && run_last - run_first > 1) {
-            batching_ = UdpBatching::mmsg;  // this path cannot segment: never ask again
+        // A run the kernel cannot segment: no checksum offload on the way out (EIO), or a
+        // segment larger than the path (EINVAL, EMSGSIZE). Sent one by one, and never asked again.
+        if ((error == EIO || error == EINVAL || error == EMSGSIZE) && run_last - run_first > 1) {
+            batching_ = UdpBatching::mmsg;
             send_each(run_first, run_last);
         } else {
             counters_.send_dropped += run_last - run_first;  // e.g. no route, or an ICMP error

@@ -107,6 +107,7 @@ declare -A procs  # the tunnel processes' pids (roots: their children count too)
 # The pinhole rows: one agent + client node pair per variant, each with its own keys and ports.
 declare -A variant_backend variant_batching
 skipped=()
+n=0
 read -r -a wanted_variants <<<"${PINHOLE_BENCH_VARIANTS:-openssl:offload openssl:mmsg openssl:single mbedtls:offload mbedtls:single}"
 for variant in "${wanted_variants[@]}"; do
   backend=${variant%%:*} batching=${variant#*:}
@@ -116,13 +117,13 @@ for variant in "${wanted_variants[@]}"; do
     skipped+=("$variant")
     continue
   fi
-  n=$(( ${#variant_backend[@]} ))
   row="pinhole$n"
   rows+=("$row")
   variant_backend[$row]=$backend variant_batching[$row]=$batching
   label[$row]="pinhole $backend $batching"
   iperf_at[$row]="127.0.0.1:$((35201 + 10 * n))"
   echo_at[$row]="127.0.0.1:$((37007 + 10 * n))"
+  n=$((n + 1))
 done
 [ -n "${variant_backend[pinhole0]:-}" ] || ph_fail "no pinhole variant to run (binaries' backends: ${!binary_of[*]})"
 
