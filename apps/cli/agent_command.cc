@@ -182,6 +182,7 @@ public:
           udp_flows_(overlay_),
           control_(platform.loop(), platform.posix_tcp(), *this) {
         overlay_.set_ack_coalescing(ack_coalescing_from_environment());  // run() flushes each turn
+        streams_.set_deferred_socket_writes(true);                        // and this too
         if (config.has_gateway) {
             relay_ = std::make_unique<relay::RelayClient>(
                 relay::RelayClient::Ports{platform.platform().tcp, platform.platform().resolver, random_, clock_},
@@ -463,7 +464,8 @@ void Agent::run() {
         dns_client_.tick();
         if (relay_ != nullptr) relay_->tick();
         control_.collect();
-        overlay_.flush_acks();  // this turn's merged ACKs, before the datagrams leave
+        streams_.flush_sockets();  // this turn's bytes from the overlay, one write per socket
+        overlay_.flush_acks();     // this turn's merged ACKs, before the datagrams leave
         const Result<int> ran = platform_.loop().run_once(timeout_ms());
         if (!ran.ok()) {
             log_line("event loop: {}", ran.error());

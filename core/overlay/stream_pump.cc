@@ -51,6 +51,10 @@ err_t StreamTable::on_overlay_received(void* arg, tcp_pcb* pcb, pbuf* data, err_
     } else {
         pbuf_cat(stream.to_socket, data);  // bounded by the window we have not reopened
     }
+    if (data != nullptr && table.defer_socket_writes_) {
+        stream.socket_write_due = true;  // flush_sockets() writes the turn's bytes at once
+        return ERR_OK;
+    }
     table.flush_to_socket(stream);
     return table.aborted_ == pcb ? ERR_ABRT : ERR_OK;
 }
@@ -229,6 +233,14 @@ void StreamTable::reset(Stream& stream, bool /*by_overlay*/) noexcept {
     release(stream);
 }
 
+void StreamTable::flush_sockets() noexcept {
+    for (Stream& stream : streams_) {
+        if (stream.phase != Phase::open || !stream.socket_write_due) continue;
+        stream.socket_write_due = false;
+        flush_to_socket(stream);
+    }
+}
+
 void StreamTable::release(Stream& stream) noexcept {
     if (stream.to_socket != nullptr) pbuf_free(stream.to_socket);
     if (stream.phase == Phase::resolving) ports_.resolver.cancel(stream.resolve);
@@ -245,6 +257,7 @@ void StreamTable::release(Stream& stream) noexcept {
     stream.to_socket = nullptr;
     stream.socket_readable = false;
     stream.overlay_finished = false;
+    stream.socket_write_due = false;
     stream.socket_finished = false;
     stream.socket_write_shut = false;
     stream.syn_bytes = 0;

@@ -119,6 +119,12 @@ public:
 
     // Deadlines: connects, handshakes, idle streams. Call at least once a second.
     void tick() noexcept;
+    // Deferred socket writes: what the overlay delivers waits for flush_sockets(), which a
+    // node's loop calls once a turn, so a turn's segments reach a socket in one write (and
+    // wake its reader once) instead of one write per segment. Off: each segment is written
+    // as it arrives.
+    void set_deferred_socket_writes(bool enabled) noexcept { defer_socket_writes_ = enabled; }
+    void flush_sockets() noexcept;
 
     // Whether a packet from `source` through `peer` answers a dial of ours (a host behind an
     // agent): WireGuard accepts such a source only for flows this node opened.
@@ -162,6 +168,7 @@ private:
         pbuf* to_socket = nullptr;  // from the overlay, not yet taken by the socket
         bool socket_readable = false;
         bool overlay_finished = false;  // the peer sent FIN
+        bool socket_write_due = false;  // to_socket holds bytes flush_sockets() writes
         bool socket_finished = false;   // the socket reported end of stream
         bool socket_write_shut = false;
         std::array<std::uint8_t, max_held_syn_bytes> syn{};
@@ -225,6 +232,7 @@ private:
     const Logger& logger_;
     StreamSettings settings_;
     StreamCounters counters_;
+    bool defer_socket_writes_ = false;
     std::array<Stream, max_streams> streams_{};
     std::array<ExitListener, max_streams> listeners_{};
     // The pcb we last aborted: an lwIP callback must then answer ERR_ABRT. Cleared when a

@@ -46,6 +46,8 @@
 # PINHOLE_BUDGET_MAX_STREAMS (32), so at most 30 are measured.
 #
 # Printed, never asserted; not part of the tests.
+#   PINHOLE_BENCH_BASELINE another pinhole binary (e.g. an older release) for one more row,
+#                          "pinhole baseline", in the same run: before/after figures
 #   PINHOLE_BENCH_VARIANTS pinhole rows as BACKEND:BATCHING (default: openssl:offload openssl:mmsg
 #                          openssl:single mbedtls:offload mbedtls:single); a backend no given
 #                          binary has is skipped. The first variant also serves the memory
@@ -109,6 +111,11 @@ declare -A variant_backend variant_batching
 skipped=()
 n=0
 read -r -a wanted_variants <<<"${PINHOLE_BENCH_VARIANTS:-openssl:offload openssl:mmsg openssl:single mbedtls:offload mbedtls:single}"
+if [ -n "${PINHOLE_BENCH_BASELINE:-}" ]; then
+  [ -x "$PINHOLE_BENCH_BASELINE" ] || ph_fail "PINHOLE_BENCH_BASELINE '$PINHOLE_BENCH_BASELINE' is not executable"
+  binary_of[baseline]=$PINHOLE_BENCH_BASELINE
+  wanted_variants+=(baseline:single)
+fi
 for variant in "${wanted_variants[@]}"; do
   backend=${variant%%:*} batching=${variant#*:}
   [[ $batching =~ ^(offload|mmsg|single)$ ]] ||
@@ -121,6 +128,7 @@ for variant in "${wanted_variants[@]}"; do
   rows+=("$row")
   variant_backend[$row]=$backend variant_batching[$row]=$batching
   label[$row]="pinhole $backend $batching"
+  [ "$backend" != baseline ] || label[$row]="pinhole baseline"
   iperf_at[$row]="127.0.0.1:$((35201 + 10 * n))"
   echo_at[$row]="127.0.0.1:$((37007 + 10 * n))"
   n=$((n + 1))

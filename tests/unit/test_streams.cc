@@ -45,6 +45,7 @@ public:
         std::string inbound;   // what read() returns next
         bool eof = false;      // read() returns 0 once `inbound` is empty
         std::string written;   // everything write() took
+        int gathered_writes = 0;  // write_gather calls
         std::size_t write_room = std::numeric_limits<std::size_t>::max();  // 0: would_block
         bool write_shut = false;
         bool closed = false;
@@ -72,6 +73,11 @@ public:
         connection.written.append(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(length));
         if (connection.write_room != std::numeric_limits<std::size_t>::max()) connection.write_room -= length;
         return length;
+    }
+    Result<std::size_t> write_gather(port::TcpConnectionId id,
+                                     std::span<const std::span<const std::uint8_t>> pieces) noexcept override {
+        at(id).gathered_writes++;
+        return port::Tcp::write_gather(id, pieces);
     }
     Status shutdown_write(port::TcpConnectionId id) noexcept override {
         at(id).write_shut = true;
@@ -344,6 +350,27 @@ TEST_F(StreamTest, BytesTheSocketCannotTakeWaitForOnWritable) {
     send(flow, tcp_psh_ack, "!");
     EXPECT_EQ(socket.written, "hello world!");
     EXPECT_EQ(table->counters().bytes_to_socket, 12u);
+}
+
+// A node's loop defers socket writes: a turn's segments reach the socket in one gathered write
+// at flush_sockets(); the peer's FIN still writes what waits and shuts the socket at once.
+TEST_F(StreamTest, DeferredWritesReachTheSocketOncePerTurn) {
+    table->set_deferred_socket_writes(true);
+    Flow flow = open_stream();
+    FakeTcp::Connection& socket = tcp.at(flow.socket);
+    for (const char* part : {"a", "bb", "ccc"}) send(flow, tcp_psh_ack, part);
+    EXPECT_EQ(socket.written, "");
+    table->flush_sockets();
+    EXPECT_EQ(socket.written, "abbccc");
+    EXPECT_EQ(socket.gathered_writes, 1);
+    table->flush_sockets();  // nothing due: no write
+    EXPECT_EQ(socket.gathered_writes, 1);
+
+    send(flow, tcp_psh_ack, "dd");
+    send(flow, tcp_fin | tcp_ack);
+    EXPECT_EQ(socket.written, "abbcccdd");
+    EXPECT_TRUE(socket.write_shut);
+    EXPECT_EQ(table->counters().bytes_to_socket, 8u);
 }
 
 // Segments that wait for the socket form a pbuf chain; writing them out must give every pbuf back
