@@ -46,10 +46,8 @@ err_t StreamTable::on_overlay_received(void* arg, tcp_pcb* pcb, pbuf* data, err_
     } else if (error != ERR_OK) {
         pbuf_free(data);
         return ERR_OK;
-    } else if (stream.to_socket == nullptr) {
-        stream.to_socket = data;
     } else {
-        pbuf_cat(stream.to_socket, data);  // bounded by the window we have not reopened
+        append_to_socket(stream, data);  // bounded by the window we have not reopened
     }
     if (data != nullptr && table.defer_socket_writes_) {
         stream.socket_write_due = true;  // flush_sockets() writes the turn's bytes at once
@@ -91,6 +89,17 @@ std::size_t StreamTable::gather_pieces(const pbuf* chain, std::span<GatherPiece>
         if (p->len > 0) pieces[count++] = {static_cast<const std::uint8_t*>(p->payload), p->len};
     }
     return count;
+}
+
+void StreamTable::append_to_socket(Stream& stream, pbuf* data) noexcept {
+    if (stream.to_socket == nullptr) {
+        stream.to_socket = data;
+    } else {
+        stream.to_socket_tail->next = data;
+    }
+    pbuf* tail = data;
+    for (std::size_t round = 0; round < max_flush_rounds && tail->next != nullptr; round++) tail = tail->next;
+    stream.to_socket_tail = tail;
 }
 
 // Frees the chain's first `bytes` and the empty pbufs they leave at its front; returns the rest.
@@ -255,6 +264,7 @@ void StreamTable::release(Stream& stream) noexcept {
     stream.remote = {};
     stream.local = {};
     stream.to_socket = nullptr;
+    stream.to_socket_tail = nullptr;
     stream.socket_readable = false;
     stream.overlay_finished = false;
     stream.socket_write_due = false;

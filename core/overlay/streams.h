@@ -165,7 +165,11 @@ private:
         std::uint16_t target_port = 0;
         std::uint32_t deadline_ms = 0;
         std::uint32_t last_activity_ms = 0;
-        pbuf* to_socket = nullptr;  // from the overlay, not yet taken by the socket
+        // From the overlay, not yet taken by the socket: linked through `next` only (appending
+        // with pbuf_cat would walk the chain and fix every tot_len, O(chain) per segment; only
+        // each pbuf's len is read here).
+        pbuf* to_socket = nullptr;
+        pbuf* to_socket_tail = nullptr;  // its last pbuf, when to_socket is not null
         bool socket_readable = false;
         bool overlay_finished = false;  // the peer sent FIN
         bool socket_write_due = false;  // to_socket holds bytes flush_sockets() writes
@@ -211,6 +215,7 @@ private:
     static constexpr std::size_t max_gather_pieces = 64;  // pbufs per socket write
     static std::size_t gather_pieces(const pbuf* chain, std::span<GatherPiece> pieces) noexcept;
     static pbuf* drop_front(pbuf* chain, std::size_t bytes) noexcept;
+    static void append_to_socket(Stream& stream, pbuf* data) noexcept;
     void flush_to_socket(Stream& stream) noexcept;
     void pump_to_overlay(Stream& stream) noexcept;
     [[nodiscard]] bool push_chunk(Stream& stream) noexcept;

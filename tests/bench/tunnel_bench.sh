@@ -92,7 +92,7 @@ if ! [[ $streams =~ ^[0-9]+$ ]] || [ "$streams" -lt 2 ] || [ "$streams" -gt 30 ]
   ph_fail "PINHOLE_BENCH_STREAMS must be 2..30 (the Linux board allows 32 streams), got '$streams'"
 fi
 readonly warmup=200 a_ul=198.51.100.1 b_ul=198.51.100.2 a_wg=192.0.2.1 b_wg=192.0.2.2
-readonly iperf_port=5201 echo_port=7007 pinhole_port=51821 client_port=51820 wg_a_port=51830 wg_b_port=51831
+readonly iperf_port=5201 echo_port=7007 pinhole_port=52100 wg_a_port=51830 wg_b_port=51831
 python=$(ph_python)
 pingpong="$here/tunnel_pingpong.py"
 [ -r "$pingpong" ] || ph_fail "expected the ping-pong tool at $pingpong"
@@ -230,7 +230,7 @@ for row in "${rows[@]}"; do
   ph_agent_yaml "$ph_dir/agent$n.yaml" --key "phb$n" --port "$((pinhole_port + 2 * n))" \
     --service "iperf=127.0.0.1:$iperf_port" --service "echo=127.0.0.1:$echo_port" \
     --peer client --pub "pha$n" --allow iperf --allow echo
-  ph_agent_yaml "$ph_dir/client$n.yaml" --key "pha$n" --port "$((client_port + 2 * n + 1000))" \
+  ph_agent_yaml "$ph_dir/client$n.yaml" --key "pha$n" --port "$((pinhole_port + 2 * n + 1))" \
     --peer agent --pub "phb$n" --endpoint "$b_ul:$((pinhole_port + 2 * n))"
   ph_agent_start b "agent$n" "$ph_dir/agent$n.yaml"
   ph_node_up a "client$n" "$ph_dir/client$n.yaml"
