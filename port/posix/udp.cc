@@ -1,5 +1,6 @@
 #include "port/posix/udp.h"
 
+#include <netinet/in.h>
 #include <netinet/udp.h>
 #include <sys/epoll.h>
 #include <unistd.h>

@@ -8,7 +8,6 @@
 // The loop is single-threaded: one receive arena and one send queue serve every socket.
 #pragma once
 
-#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <array>
