@@ -462,10 +462,10 @@ void Agent::run() {
         directory_.tick();
         dns_.tick();
         dns_client_.tick();
-        if (relay_ != nullptr) relay_->tick();
         control_.collect();
         streams_.flush_sockets();  // this turn's bytes from the overlay, one write per socket
         overlay_.flush_acks();     // this turn's merged ACKs, before the datagrams leave
+        if (relay_ != nullptr) relay_->tick();  // last: it sends what the turn queued for the relay
         const Result<int> ran = platform_.loop().run_once(timeout_ms());
         if (!ran.ok()) {
             log_line("event loop: {}", ran.error());
